@@ -171,6 +171,8 @@ def parse_segments(
     if trim is None:
         trim = parse_trim(trim_range)
     t0, t1 = (0.0, end) if trim is None else (max(0.0, trim[0]), min(end, trim[1]))
+    t0 = 0.0 if t0 <= SNAP else t0
+    t1 = end if t1 >= end - SNAP else t1
     if t1 - t0 <= _EPS:
         raise SegmentError("The trim range is empty: nothing to render.")
     segments = []

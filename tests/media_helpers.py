@@ -18,7 +18,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from lib.media import ffmpeg_exe, x264_cli_args
+from lib.effects import ColorModel, parse_color
+from lib.keyframes import Ellipse
+from lib.media import Yuv420, ffmpeg_exe, x264_cli_args
 
 _DIR: Path | None = None
 
@@ -186,3 +188,61 @@ def beep_onsets(path: Path) -> list[float]:
     win = rate // 1000  # 1 ms envelope
     env = np.abs(samples[: len(samples) // win * win]).reshape(-1, win).max(axis=1)
     return onsets(env, np.arange(len(env)) / 1000.0, 0.2, 0.3)
+
+
+# -- the §4 effects as a plain RGB reference --------------------------------------------
+
+
+def yuv_to_rgb(yuv: Yuv420, model: ColorModel) -> np.ndarray:
+    """Limited-range Y'CbCr -> RGB in float, chroma repeated 2x2 (nearest)."""
+    y = (yuv.y.astype(np.float64) - 16) / 219
+    up = [np.repeat(np.repeat(p, 2, 0), 2, 1)[: yuv.height, : yuv.width].astype(np.float64)
+          for p in (yuv.u, yuv.v)]
+    pb, pr = (up[0] - 128) / 224, (up[1] - 128) / 224
+    r = y + 2 * (1 - model.kr) * pr
+    b = y + 2 * (1 - model.kb) * pb
+    g = (y - model.kr * r - model.kb * b) / (1 - model.kr - model.kb)
+    return np.clip(np.stack([r, g, b], -1) * 255, 0, 255)
+
+
+def through_420(rgb: np.ndarray, model: ColorModel) -> np.ndarray:
+    """What a yuv420p video can carry of an RGB image: chroma averaged over 2x2 blocks."""
+    r, g, b = (rgb[..., i] / 255 for i in range(3))
+    ey = model.kr * r + (1 - model.kr - model.kb) * g + model.kb * b
+    u = 128 + 224 * (b - ey) / (2 * (1 - model.kb))
+    v = 128 + 224 * (r - ey) / (2 * (1 - model.kr))
+    h, w = rgb.shape[:2]
+    u, v = (p.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)) for p in (u, v))
+    return yuv_to_rgb(Yuv420(*(np.round(p) for p in (16 + 219 * ey, u, v))), model)
+
+
+def coverage(e: Ellipse, w: int, h: int, band: float | None = None, n: int = 4):
+    """Supersampled (n x n per pixel) coverage of the ellipse, or of a band around its edge."""
+    offs = (np.arange(n) + 0.5) / n
+    xs = (np.arange(w)[:, None] + offs[None, :]).reshape(-1)
+    ys = (np.arange(h)[:, None] + offs[None, :]).reshape(-1)
+    ux = (xs[None, :] - e.x) / e.radius_x
+    uy = (ys[:, None] - e.y) / e.radius_y
+    rho = np.sqrt(ux**2 + uy**2)
+    if band is None:
+        hit = rho <= 1.0
+    else:
+        grad = np.sqrt((ux / e.radius_x) ** 2 + (uy / e.radius_y) ** 2) / np.maximum(rho, 1e-9)
+        hit = np.abs(rho - 1) / np.maximum(grad, 1e-9) <= band
+    return hit.reshape(h, n, w, n).mean(axis=(1, 3))
+
+
+def reference(rgb: np.ndarray, effect: str, e: Ellipse) -> np.ndarray:
+    """§4 in RGB, per pixel (frame of any size; even sizes for through_420)."""
+    h, w = rgb.shape[:2]
+    m = coverage(e, w, h)[..., None]
+    if effect == "dark_overlay":
+        return rgb * (1 - 0.4 * (1 - m))  # black at 0.4 outside
+    if effect == "brightness_boost":
+        a = 0.3 * m
+        return rgb * (1 - a) + 255 * a
+    color = np.array(parse_color(e.color), dtype=np.float64)
+    a = e.opacity * m
+    out = rgb * (1 - a) + color * a
+    line = 0.6 * coverage(e, w, h, band=1.5)[..., None]
+    return out * (1 - line) + color * line
