@@ -129,6 +129,23 @@ def decode_video(path: Path, fmt: str = "yuv420p") -> list[tuple[float, np.ndarr
     return out
 
 
+def yuv_frames(path: Path) -> list[tuple[float, Yuv420]]:
+    out = []
+    for t, img in decode_video(path, "yuv420p"):
+        h = img.shape[0] * 2 // 3
+        w = img.shape[1]
+        chroma = img[h:].reshape(2, h // 2, w // 2)
+        out.append((t, Yuv420(img[:h], chroma[0], chroma[1])))
+    return out
+
+
+def rgb_frames(path: Path, model: ColorModel | None = None) -> list[tuple[float, np.ndarray]]:
+    """Frames as float RGB through `yuv_to_rgb` (one conversion for sources and outputs)."""
+    from lib.effects import BT709
+
+    return [(t, yuv_to_rgb(yuv, model or BT709)) for t, yuv in yuv_frames(path)]
+
+
 def luma_frames(path: Path) -> list[tuple[float, np.ndarray]]:
     return [(t, img[: img.shape[0] * 2 // 3]) for t, img in decode_video(path, "yuv420p")]
 
@@ -194,7 +211,8 @@ def beep_onsets(path: Path) -> list[float]:
 
 
 def yuv_to_rgb(yuv: Yuv420, model: ColorModel) -> np.ndarray:
-    """Limited-range Y'CbCr -> RGB in float, chroma repeated 2x2 (nearest)."""
+    """Limited-range Y'CbCr -> RGB in float, chroma repeated 2x2 (nearest), not clipped: the
+    comparison is then exact linear algebra even for test-pattern colours outside the gamut."""
     y = (yuv.y.astype(np.float64) - 16) / 219
     up = [np.repeat(np.repeat(p, 2, 0), 2, 1)[: yuv.height, : yuv.width].astype(np.float64)
           for p in (yuv.u, yuv.v)]
@@ -202,7 +220,7 @@ def yuv_to_rgb(yuv: Yuv420, model: ColorModel) -> np.ndarray:
     r = y + 2 * (1 - model.kr) * pr
     b = y + 2 * (1 - model.kb) * pb
     g = (y - model.kr * r - model.kb * b) / (1 - model.kr - model.kb)
-    return np.clip(np.stack([r, g, b], -1) * 255, 0, 255)
+    return np.stack([r, g, b], -1) * 255
 
 
 def through_420(rgb: np.ndarray, model: ColorModel) -> np.ndarray:

@@ -32,7 +32,8 @@ def test_probe_real_fps_and_exact_frame_times(fps):
 
 def test_probe_without_audio_odd_size_and_rotation(tmp_path):
     odd = make_video(tmp_path / "odd.mp4", duration=0.5, audio=False,
-                     source="color=c=0x4060a0:size=321x241:rate=30", video_args=["-c:v", "libx264", "-pix_fmt", "yuv444p", "-preset", "ultrafast"])
+                     source="color=c=0x4060a0:size=321x241:rate=30",
+                     video_args=["-c:v", "libx264", "-pix_fmt", "yuv444p", "-preset", "ultrafast"])
     info = probe(odd)
     assert not info.has_audio and (info.width, info.height) == (321, 241)
     frame = next(iter(FrameReader(odd, info))).frame
