@@ -200,6 +200,14 @@ def flash_onsets(path: Path) -> list[float]:
     return onsets(means, times, 128.0, 0.3)
 
 
+def burst_centre(path: Path, start: float, end: float) -> float:
+    """Energy-weighted centre (seconds) of the audio between start and end: where a beep is,
+    independent of the pre-echo a time-stretcher smears onto its edges."""
+    samples, rate = audio_samples(path)
+    part = samples[max(0, int(start * rate)) : int(end * rate)].astype(np.float64) ** 2
+    return start + float((part * np.arange(len(part))).sum() / part.sum()) / rate
+
+
 def beep_onsets(path: Path) -> list[float]:
     samples, rate = audio_samples(path)
     win = rate // 1000  # 1 ms envelope

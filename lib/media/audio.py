@@ -51,11 +51,13 @@ class AudioPiece:
 
 
 def _piece_graph(index: int, input_index: int | None, piece: AudioPiece, t0: float) -> str:
+    """Each segment is trimmed, re-timed and then cut/padded to exactly its output length, so
+    atempo's edge effects never accumulate into A/V drift; the piece to the clip's length."""
     label = f"p{index}"
-    end = f"apad=whole_dur={piece.duration:.6f},atrim=end={piece.duration:.6f}[{label}]"
+    fit = f"apad=whole_dur={piece.duration:.6f},atrim=end={piece.duration:.6f}[{label}]"
     if input_index is None:
         return (f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end={piece.duration:.6f},"
-                f"{_FORMAT},{end}")
+                f"{_FORMAT},{fit}")
     n = len(piece.segments)
     parts = []
     if n > 1:
@@ -64,18 +66,21 @@ def _piece_graph(index: int, input_index: int | None, piece: AudioPiece, t0: flo
     for k, seg in enumerate(piece.segments):
         src = f"[s{index}_{k}]" if n > 1 else f"[{input_index}:a]"
         a, b = seg.start + piece.offset - t0, seg.end + piece.offset - t0
+        length = seg.output_duration
         chain = [
             f"atrim=start={a:.6f}:end={b:.6f}",
             "asetpts=PTS-STARTPTS",
             *atempo_chain(seg.speed),
             _FORMAT,
+            f"apad=whole_dur={length:.6f}",
+            f"atrim=end={length:.6f}",
         ]
         parts.append(src + ",".join(chain) + f"[a{index}_{k}]")
         names.append(f"[a{index}_{k}]")
     if n > 1:
-        parts.append("".join(names) + f"concat=n={n}:v=0:a=1," + end)
+        parts.append("".join(names) + f"concat=n={n}:v=0:a=1," + fit)
     else:
-        parts[-1] = parts[-1][: -len(names[0])] + "," + end
+        parts[-1] = parts[-1][: -len(names[0])] + "," + fit
     return ";".join(parts)
 
 

@@ -50,11 +50,12 @@ def mux(
     if chapters:
         meta = write_chapters(chapters, (workdir or Path(out_path).parent) / "chapters.txt")
         args += ["-f", "ffmetadata", "-i", str(meta)]
-        maps += ["-map_chapters", str(1 if audio is None else 2)]
+        index = str(1 if audio is None else 2)
+        maps += ["-map_chapters", index, "-map_metadata", index]
     else:
-        maps += ["-map_chapters", "-1"]
+        maps += ["-map_chapters", "-1", "-map_metadata", "-1"]
     run_ffmpeg(
-        [*args, *maps, "-map_metadata", "-1", "-c", "copy", "-movflags", "+faststart",
+        [*args, *maps, "-c", "copy", "-movflags", "+faststart",
          "-f", "mp4", str(out_path)],
         "Writing the output video",
     )
