@@ -54,7 +54,7 @@ class ClipPlan:
     info: MediaInfo
     plan: SegmentPlan
     crops: CropTrack
-    frames: int  # output frames of this clip
+    frames: int  # output frames of this clip (set once the output rate is known)
 
     @property
     def label(self) -> str:
@@ -92,8 +92,8 @@ def run(spec: FramingSpec | dict, store: ObjectStore, progress: ProgressSink) ->
                    lambda s, work, p: _framing(s, store, work, p))
 
 
-def _plan_clips(spec: FramingSpec, store: ObjectStore, work: Path, rate: Fraction | None,
-                out_aspect: float) -> list[ClipPlan]:
+def _plan_clips(spec: FramingSpec, store: ObjectStore, work: Path, out_aspect: float
+                ) -> list[ClipPlan]:
     plans: list[ClipPlan] = []
     paths: dict[str, Path] = {}
     for i, clip in enumerate(spec.clips):
@@ -109,9 +109,7 @@ def _plan_clips(spec: FramingSpec, store: ObjectStore, work: Path, rate: Fractio
             if len(spec.clips) > 1:
                 err.message = f"Clip {i + 1}: {err.message}"
             raise
-        clip_rate = rate or info.frame_rate
-        frames = max(1, round(plan.duration * clip_rate))
-        plans.append(ClipPlan(i, clip, path, info, plan, crops, frames))
+        plans.append(ClipPlan(i, clip, path, info, plan, crops, frames=0))
     return plans
 
 
@@ -120,7 +118,7 @@ def _framing(spec: FramingSpec, store: ObjectStore, work: Path, progress: Progre
     progress(1, "download", "Fetching the clips")
     width, height = output_size(spec)
     target = snap_rate(spec.fps) if spec.fps else None
-    clips = _plan_clips(spec, store, work, target, width / height)
+    clips = _plan_clips(spec, store, work, width / height)
     rate = target or clips[0].info.frame_rate
     for clip in clips:
         clip.frames = max(1, round(clip.plan.duration * rate))
