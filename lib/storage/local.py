@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, urlencode
@@ -166,7 +166,7 @@ class LocalDirStore:
 
     def iter_range(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         try:
-            fh = open(self._path(key), "rb")
+            fh = open(self._path(key), "rb")  # noqa: SIM115 - closed by the generator
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
 
@@ -231,7 +231,5 @@ class LocalDirStore:
 
 @contextmanager
 def _suppress():
-    try:
+    with suppress(FileNotFoundError):
         yield
-    except FileNotFoundError:
-        pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -14,7 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lib.errors import StorageUnavailable
 from lib.storage.base import CHUNK, ObjectInfo, ObjectNotFound, PreconditionFailed, content_type_for
 
-_TRANSFER = TransferConfig(multipart_threshold=64 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024)
+_MB = 1024 * 1024
+_TRANSFER = TransferConfig(multipart_threshold=64 * _MB, multipart_chunksize=16 * _MB)
 _UNAVAILABLE = "Storage is unreachable right now; please try again shortly."
 
 
@@ -182,10 +184,8 @@ class S3Store:
         return gen()
 
     def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(ObjectNotFound):
             self._call(key, self.client.delete_object, Key=key)
-        except ObjectNotFound:
-            pass
 
     def delete_prefix(self, prefix: str) -> int:
         keys = [i.key for i in self.list(prefix)]

@@ -1,0 +1,53 @@
+"""Opening a user's database image in memory, and taking a consistent snapshot of it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from lib.db.migrate import migrate
+
+_HEADER = b"SQLite format 3\x00"
+
+
+class CorruptDatabase(Exception):
+    """The stored bytes are not a readable SQLite database."""
+
+
+def _configure(conn: sqlite3.Connection) -> sqlite3.Connection:
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = MEMORY")
+    conn.execute("PRAGMA synchronous = OFF")
+    return conn
+
+
+def open_image(data: bytes | None) -> sqlite3.Connection:
+    """An in-memory connection holding `data` (a database file image), migrated to the
+    current schema. `None` gives a fresh, empty database."""
+    conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    if data:
+        if not data.startswith(_HEADER):
+            raise CorruptDatabase("The stored database is not a SQLite file.")
+        image = bytearray(data)
+        # A file written in WAL mode says so in header bytes 18-19; an in-memory database
+        # cannot use WAL, so read it as a rollback-journal database (same pages).
+        if image[18] == 2 or image[19] == 2:
+            image[18] = image[19] = 1
+        try:
+            conn.deserialize(bytes(image))
+        except sqlite3.DatabaseError as err:
+            raise CorruptDatabase(f"The stored database cannot be opened: {err}.") from err
+    _configure(conn)
+    try:
+        migrate(conn)
+    except sqlite3.DatabaseError as err:
+        raise CorruptDatabase(f"The stored database cannot be read: {err}.") from err
+    return conn
+
+
+def snapshot(conn: sqlite3.Connection) -> bytes:
+    """A complete, consistent database image (never a live WAL): SQLite's serialization of
+    the committed state. Must be called outside a transaction."""
+    if conn.in_transaction:
+        raise RuntimeError("snapshot() inside an open transaction")
+    return conn.serialize()
