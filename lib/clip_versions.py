@@ -22,7 +22,7 @@ from lib.framing_actions import (
     normalize_segments,
     normalize_timing,
 )
-from lib.names import display_clip_name
+from lib.names import display_clip_name, normalize_tags
 
 IS_LATEST = (
     "wc.version = (SELECT MAX(w2.version) FROM working_clips w2"
@@ -74,8 +74,9 @@ def latest_clips(conn: sqlite3.Connection, project_id: int | None = None) -> lis
 
 
 def clip_tags(row: Mapping) -> list[str]:
+    """The clip's tags, short names (old data may hold long ones)."""
     tags = load_stored(row["tags"])
-    return [str(t) for t in tags] if isinstance(tags, list) else []
+    return normalize_tags(str(t) for t in tags) if isinstance(tags, list) else []
 
 
 def clip_display_name(row: Mapping) -> str:

@@ -145,6 +145,17 @@ def has_framing_edits(crop: Any, segments: Any, timing: Any) -> bool:
     )
 
 
+def with_boundaries(segments: Segments | None, duration: float | None) -> Segments | None:
+    """Segments whose boundaries are not known yet start as the client's do: one segment
+    `[0, duration]` (when the clip's duration is known)."""
+    has = isinstance(segments, dict) and isinstance(segments.get("boundaries"), list) \
+        and len(segments["boundaries"]) >= 2
+    if has or duration is None or duration <= 0:
+        return segments
+    return {"segmentSpeeds": {}, "trimRange": None, **(segments or {}),
+            "boundaries": [0, round(duration, 6)]}
+
+
 def sync_timing(timing: dict | None, segments: Segments | None) -> dict | None:
     """timing_data follows the trimRange of segments_data after a gesture."""
     if segments is None or "trimRange" not in segments:
@@ -351,6 +362,11 @@ def clear_trim_range(crop: Crop, segments: Segments | None, target: dict, data: 
     seg["trimRange"] = None
     return crop, seg
 
+
+SEGMENT_ACTIONS = frozenset({
+    FramingAction.SPLIT_SEGMENT, FramingAction.REMOVE_SEGMENT_SPLIT,
+    FramingAction.SET_SEGMENT_SPEED, FramingAction.SET_TRIM_RANGE, FramingAction.CLEAR_TRIM_RANGE,
+})
 
 REDUCERS: dict[FramingAction, Reducer] = {
     FramingAction.ADD_CROP_KEYFRAME: add_crop_keyframe,

@@ -205,7 +205,7 @@ def refresh_outdated_clips(conn: sqlite3.Connection, project_id: int,
             results.append({"working_clip_id": clip_id, "refreshed": False,
                             "new_clip_id": latest["id"]})
             continue
-        write = write_framing(conn, clip_id, latest, [], None, None, raw_clip_version=current)
+        write = write_framing(conn, clip_id, latest, None, None, None, raw_clip_version=current)
         task = enqueue(conn, latest["raw_clip_id"], project_id, refresh=True)
         if task is not None:
             tasks.append(task)

@@ -22,6 +22,7 @@ from lib.clip_versions import (
 from lib.errors import NotFound
 from lib.extraction import enqueue, extraction_states
 from lib.framing_actions import (
+    SEGMENT_ACTIONS,
     apply_action,
     dump,
     load_stored,
@@ -30,6 +31,7 @@ from lib.framing_actions import (
     normalize_timing,
     parse_json_text,
     sync_timing,
+    with_boundaries,
 )
 from lib.keys import Kind
 from lib.names import clamp_rating, name_to_store, normalize_tags
@@ -165,9 +167,18 @@ def apply_framing_action(conn: sqlite3.Connection, project_id: int, clip_id: int
     """#21: one gesture, applied to the newest version of the clip's identity."""
     latest = latest_version(conn, get_clip(conn, project_id, clip_id))
     crop, segments, timing = stored_framing(latest)
+    if action.get("action") in SEGMENT_ACTIONS:
+        segments = with_boundaries(segments, clip_duration(latest))
     new_crop, new_segments = apply_action(crop, segments, action)
     return write_framing(conn, clip_id, latest, new_crop, new_segments,
                          sync_timing(timing, new_segments))
+
+
+def clip_duration(row: Mapping) -> float | None:
+    """The library clip's length (what the client's first segment spans)."""
+    if row["start_time"] is None or row["end_time"] is None:
+        return None
+    return row["end_time"] - row["start_time"]
 
 
 def _identity_of(conn: sqlite3.Connection, project_id: int, clip_id: int) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
 from lib.keys import Kind, new_name, object_key
 
 USER = "a"
@@ -20,7 +22,7 @@ def read(api, fn, user: str = USER):
 
 def add_game(api, *, user: str = USER, name: str = "wcfc-carlsbad", opponent: str | None =
              "Carlsbad", game_date: str | None = "2025-12-06", game_type: str | None = "home",
-             video_filename: str | None = "game.mp4") -> int:
+             video_filename: str | None = None) -> int:
     return write(api, lambda conn: conn.execute(
         "INSERT INTO games (name, video_filename, opponent_name, game_date, game_type)"
         " VALUES (?, ?, ?, ?, ?)", (name, video_filename, opponent, game_date, game_type),
@@ -92,3 +94,25 @@ def versions(api, project_id: int, user: str = USER) -> list[dict]:
         "SELECT id, identity, version, exported_at, raw_clip_version, crop_data, segments_data,"
         " timing_data FROM working_clips WHERE project_id = ? ORDER BY identity, version",
         (project_id,))], user)
+
+
+class paused:
+    """Hold the runner's jobs so queued state can be observed; released on exit."""
+
+    def __init__(self, api):
+        self.runner = api.runner
+
+    def __enter__(self):
+        self.runner.pause()
+        return self
+
+    def __exit__(self, *exc):
+        self.runner.resume()
+        return False
+
+
+def fetch_url(api, url: str) -> bytes:
+    """GET a URL the editor was given: same-origin `/api/...` or presigned storage."""
+    r = api.client.get(url) if url.startswith("/") else httpx.get(url)
+    assert r.status_code == 200, r.text
+    return r.content
