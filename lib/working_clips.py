@@ -19,7 +19,7 @@ from lib.clip_versions import (
     stored_framing,
     write_framing,
 )
-from lib.errors import NotFound
+from lib.errors import BadRequest, NotFound
 from lib.extraction import enqueue, extraction_states
 from lib.framing_actions import (
     SEGMENT_ACTIONS,
@@ -126,11 +126,20 @@ def add_clip_from_library(conn: sqlite3.Connection, project_id: int,
 
 
 def parse_tags_field(text: str | None) -> list[str]:
-    """The upload form's `tags`: a JSON array of strings (or a comma list, or empty)."""
-    value = parse_json_text(text, "tags") if text and text.strip().startswith("[") else None
-    if value is None:
-        return normalize_tags((text or "").split(",")) if text else []
-    return normalize_tags(str(t) for t in value if t is not None)
+    """The upload form's `tags`: a JSON array of strings (a comma list is accepted too)."""
+    if not text or not text.strip():
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        if text.lstrip().startswith("["):
+            raise BadRequest("tags must be a JSON array of strings.") from None
+        return normalize_tags(text.split(","))
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise BadRequest("tags must be a JSON array of strings.")
+    return normalize_tags(value)
 
 
 def create_uploaded_clip(conn: sqlite3.Connection, project_id: int, filename: str, *,

@@ -13,11 +13,12 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict
 
+from lib.clip_versions import require_project
 from lib.config import Settings
 from lib.errors import BadRequest, DomainError
 from lib.extraction import dispatch
 from lib.keys import Kind, new_name, object_key
-from lib.storage import ObjectStore
+from lib.storage import ObjectStore, content_type_for
 from lib.working_clips import (
     add_clip_from_library,
     apply_framing_action,
@@ -110,10 +111,11 @@ def upload_clip(
     tag_list = parse_tags_field(tags)
     if file.size == 0:
         raise BadRequest("The uploaded file is empty.")
+    db.read(lambda conn: require_project(conn, project_id))  # before storing anything
     ext = PurePath(file.filename or "").suffix.lower()
     filename = new_name(ext if ext in UPLOAD_EXTENSIONS else ".mp4")
     key = object_key(user_id, Kind.RAW_CLIPS, filename)
-    store.upload_stream(key, file.file, content_type=file.content_type or "video/mp4")
+    store.upload_stream(key, file.file, content_type=content_type_for(key))
     try:
         clip_id = db.write(lambda conn: create_uploaded_clip(
             conn, project_id, filename, name=name, rating=rating, tags=tag_list, notes=notes))
@@ -153,8 +155,14 @@ def clip_file(project_id: int, clip_id: int, request: Request, db: Db, user_id: 
     kind, name = db.read(lambda conn: clip_for_file(conn, project_id, clip_id))
     key = object_key(user_id, kind, name)
     if stream:
-        return object_response(store, key, request, media_type="video/mp4")
+        return object_response(store, key, without_range(request), media_type="video/mp4")
     return redirect_or_serve(store, key, request, settings)
+
+
+def without_range(request: Request) -> Request:
+    """The same request minus Range/If-Range: the blob fetch always gets the whole body."""
+    headers = [(k, v) for k, v in request.scope["headers"] if k not in (b"range", b"if-range")]
+    return Request({**request.scope, "headers": headers})
 
 
 # -- #21: gestures answer errors as {success:false, error, detail} -------------------------------
