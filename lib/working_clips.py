@@ -38,7 +38,6 @@ from lib.names import clamp_rating, name_to_store, normalize_tags
 from lib.projects import add_working_clip
 
 UrlFor = Callable[[Kind, str], str | None]
-FRAMING_FIELDS = ("crop_data", "segments_data", "timing_data")
 
 
 def clip_file(row: Mapping) -> tuple[Kind, str] | None:

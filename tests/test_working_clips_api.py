@@ -86,6 +86,15 @@ def test_add_from_library_queues_extraction(api):
         project = api.client.get("/api/projects").json()[0]
         assert project["clips_extracting"] == 1 and project["clips_extracted"] == 0
         assert project["clips"][0]["is_extracting"] is True
+    api.runner.wait_idle()  # the task ran (the game video object does not exist: it fails)
+    [item] = clips(api, pid)
+    assert item["is_extracting"] is False and item["is_extracted"] is False
+    # once the clip's file is set (what a finished extraction does), the project can open
+    write(api, lambda c: c.execute("UPDATE raw_clips SET filename = 'done.mp4' WHERE id = ?",
+                                   (raw,)))
+    project = api.client.get("/api/projects").json()[0]
+    assert project["clips_extracted"] == 1 and project["clips"][0]["is_extracted"] is True
+    assert clips(api, pid)[0]["filename"] == "done.mp4"
 
 
 def test_concurrent_adds_keep_distinct_identities_and_order(local_api):
