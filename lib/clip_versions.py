@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lib.errors import NotFound
-from lib.framing_actions import (
+from lib.framing_state import (
     comparable,
     dump,
     load_stored,

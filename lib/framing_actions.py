@@ -1,27 +1,26 @@
-"""Framing state (crop keyframes, segments, timing) and the 9 Framing gestures (#21).
-
-The gestures are pure reducers `(crop_data, segments_data, action) -> (crop_data,
-segments_data)` over PARSED JSON; they never mutate their inputs. Shapes (contract §0.5, §8.5):
-- crop_data: `[{frame:int, x, y, width, height, origin}]`, sorted and unique by frame;
-- segments_data: `{boundaries:[s], segmentSpeeds:{"<index>": speed}, trimRange:{start,end}|null}`
-  (other keys, e.g. `userSplits`, are carried along);
-- timing_data: `{trimRange:{start,end}|null}`.
-Speed keys are always strings; `trimRange` is always the object `{start,end}` or null.
+"""The 9 Framing gestures (#21) as pure reducers `(crop_data, segments_data, action) ->
+(crop_data, segments_data)` over PARSED framing state (lib.framing_state); they never mutate
+their inputs. A refused gesture raises BadRequest.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from lib.errors import BadRequest
+from lib.framing_state import (
+    Crop,
+    Segments,
+    frame_number,
+    is_number,
+    normalize_crop,
+    normalize_segments,
+    trim_range_object,
+)
 from lib.models import CropKeyframeOrigin, FramingAction
 
-Crop = list[dict]
-Segments = dict[str, Any]
 Reducer = Callable[[Crop, "Segments | None", dict, dict], "tuple[Crop, Segments | None]"]
 
 # Two boundary times closer than this are the same boundary (the client's tolerance).
@@ -29,149 +28,12 @@ TIME_TOLERANCE = 0.01
 KEYFRAME_FIELDS = ("x", "y", "width", "height")
 
 
-# -- parsing and normalization ---------------------------------------------------------------
-
-def parse_json_text(text: Any, field: str) -> Any:
-    """A JSON column as sent by the editor (a JSON string or null) → parsed value.
-    Already-parsed lists/dicts are accepted as they are."""
-    if text is None or isinstance(text, list | dict):
-        return text
-    if not isinstance(text, str):
-        raise BadRequest(f"{field} must be a JSON string or null.")
-    if text.strip() in ("", "null"):
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise BadRequest(f"{field} is not valid JSON.") from None
-
-
-def load_stored(text: str | None) -> Any:
-    """A stored JSON column → parsed value (unreadable old data reads as null)."""
-    try:
-        return parse_json_text(text, "stored value")
-    except BadRequest:
-        return None
-
-
-def dump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
-
-
-def trim_range_object(value: Any) -> dict | None:
-    """`{start,end}` from an object or an old `[start,end]` tuple; anything else is null."""
-    if isinstance(value, list | tuple) and len(value) == 2:
-        start, end = value
-    elif isinstance(value, dict) and "start" in value and "end" in value:
-        start, end = value["start"], value["end"]
-    else:
-        return None
-    return {"start": start, "end": end}
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _frame(value: Any, what: str = "frame") -> int:
-    if not _is_number(value) or value < 0 or value != int(value):
-        raise BadRequest(f"{what} must be a non-negative whole number.")
-    return int(value)
-
-
-def normalize_crop(value: Any) -> Crop:
-    """Keyframes with integer frames, sorted, one per frame (the later one wins)."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(k, dict) for k in value):
-        raise BadRequest("crop_data must be a JSON array of keyframe objects.")
-    by_frame: dict[int, dict] = {}
-    for keyframe in value:
-        if "frame" not in keyframe:
-            raise BadRequest("Every crop keyframe needs a frame.")
-        by_frame[_frame(keyframe["frame"], "A keyframe's frame")] = {
-            **keyframe, "frame": _frame(keyframe["frame"])}
-    return [by_frame[f] for f in sorted(by_frame)]
-
-
-def normalize_segments(value: Any) -> Segments | None:
-    """String speed keys and an object (or null) trimRange; other keys kept."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise BadRequest("segments_data must be a JSON object.")
-    out = dict(value)
-    if "trimRange" in out:
-        out["trimRange"] = trim_range_object(out["trimRange"])
-    if isinstance(out.get("segmentSpeeds"), dict):
-        out["segmentSpeeds"] = {str(k): v for k, v in out["segmentSpeeds"].items()}
-    elif "segmentSpeeds" in out:
-        out["segmentSpeeds"] = {}
-    return out
-
-
-def normalize_timing(value: Any) -> dict | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise BadRequest("timing_data must be a JSON object.")
-    out = dict(value)
-    if "trimRange" in out:
-        out["trimRange"] = trim_range_object(out["trimRange"])
-    return out
-
-
-def comparable(crop: Any, segments: Any, timing: Any) -> tuple:
-    """The framing state in a form where equal means 'no real change' (null ≡ empty)."""
-    segments = dict(segments or {})
-    segments.setdefault("boundaries", [])
-    segments.setdefault("segmentSpeeds", {})
-    segments.setdefault("trimRange", None)
-    timing = dict(timing or {})
-    timing.setdefault("trimRange", None)
-    return (crop or [], segments, timing)
-
-
-def has_framing_edits(crop: Any, segments: Any, timing: Any) -> bool:
-    """Any keyframe, split, speed or trim: the clip is being framed."""
-    segments = segments if isinstance(segments, dict) else {}
-    timing = timing if isinstance(timing, dict) else {}
-    return bool(
-        crop
-        or len(segments.get("boundaries") or []) > 2
-        or segments.get("segmentSpeeds")
-        or segments.get("trimRange")
-        or timing.get("trimRange")
-    )
-
-
-def with_boundaries(segments: Segments | None, duration: float | None) -> Segments | None:
-    """Segments whose boundaries are not known yet start as the client's do: one segment
-    `[0, duration]` (when the clip's duration is known)."""
-    has = isinstance(segments, dict) and isinstance(segments.get("boundaries"), list) \
-        and len(segments["boundaries"]) >= 2
-    if has or duration is None or duration <= 0:
-        return segments
-    return {"segmentSpeeds": {}, "trimRange": None, **(segments or {}),
-            "boundaries": [0, round(duration, 6)]}
-
-
-def sync_timing(timing: dict | None, segments: Segments | None) -> dict | None:
-    """timing_data follows the trimRange of segments_data after a gesture."""
-    if segments is None or "trimRange" not in segments:
-        return timing
-    current = (timing or {}).get("trimRange")
-    if timing is not None and current == segments["trimRange"]:
-        return timing
-    return {**(timing or {}), "trimRange": segments["trimRange"]}
-
-
 # -- crop gestures -------------------------------------------------------------------------------
 
 def _keyframe_from(data: Mapping, frame: int, origin: str) -> dict:
     keyframe: dict[str, Any] = {"frame": frame}
     for name in KEYFRAME_FIELDS:
-        if not _is_number(data.get(name)):
+        if not is_number(data.get(name)):
             raise BadRequest(f"A crop keyframe needs a numeric {name}.")
         keyframe[name] = data[name]
     keyframe["origin"] = origin
@@ -187,11 +49,11 @@ def _origin(value: Any, default: CropKeyframeOrigin) -> str:
         raise BadRequest(f"Unknown keyframe origin {value!r}.") from None
 
 
-def _target_frame(target: Mapping, data: Mapping) -> int:
+def _targetframe_number(target: Mapping, data: Mapping) -> int:
     frame = target.get("frame", data.get("frame") if not target else None)
     if frame is None:
         raise BadRequest("The action needs target.frame.")
-    return _frame(frame, "target.frame")
+    return frame_number(frame, "target.frame")
 
 
 def _index(crop: Crop, frame: int) -> int | None:
@@ -214,7 +76,7 @@ def _is_permanent(keyframe: Mapping) -> bool:
 
 def add_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, data: dict):
     """Upsert by frame; a permanent keyframe stays permanent when overwritten."""
-    frame = _frame(data.get("frame", target.get("frame")), "data.frame")
+    frame = frame_number(data.get("frame", target.get("frame")), "data.frame")
     origin = _origin(data.get("origin"), CropKeyframeOrigin.USER)
     existing = _index(crop, frame)
     if existing is not None and _is_permanent(crop[existing]):
@@ -223,14 +85,14 @@ def add_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, data:
 
 
 def update_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, data: dict):
-    frame = _target_frame(target, data)
+    frame = _targetframe_number(target, data)
     i = _index(crop, frame)
     if i is None:
         raise BadRequest(f"There is no crop keyframe at frame {frame}.")
     keyframe = dict(crop[i])
     for name in KEYFRAME_FIELDS:
         if name in data:
-            if not _is_number(data[name]):
+            if not is_number(data[name]):
                 raise BadRequest(f"{name} must be a number.")
             keyframe[name] = data[name]
     if "origin" in data and not _is_permanent(keyframe):
@@ -240,7 +102,7 @@ def update_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, da
 
 def delete_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, data: dict):
     """Deleting a keyframe that is already gone changes nothing; permanent ones stay."""
-    frame = _target_frame(target, data)
+    frame = _targetframe_number(target, data)
     i = _index(crop, frame)
     if i is None:
         return crop, segments
@@ -251,8 +113,8 @@ def delete_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, da
 
 def move_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, data: dict):
     """Move target.frame to data.frame (optionally with new x/y/width/height)."""
-    source = _target_frame(target, {})
-    dest = _frame(data.get("frame"), "data.frame")
+    source = _targetframe_number(target, {})
+    dest = frame_number(data.get("frame"), "data.frame")
     i = _index(crop, source)
     if i is None:
         raise BadRequest(f"There is no crop keyframe at frame {source}.")
@@ -264,7 +126,7 @@ def move_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, data
     moved = {**crop[i], "frame": dest}
     for name in KEYFRAME_FIELDS:
         if name in data:
-            if not _is_number(data[name]):
+            if not is_number(data[name]):
                 raise BadRequest(f"{name} must be a number.")
             moved[name] = data[name]
     rest = [k for k in crop if k["frame"] != source]
@@ -282,7 +144,7 @@ def _segments(segments: Segments | None) -> Segments:
 
 def _time(data: Mapping, name: str = "time") -> float:
     value = data.get(name)
-    if not _is_number(value) or value < 0:
+    if not is_number(value) or value < 0:
         raise BadRequest(f"data.{name} must be a non-negative number of seconds.")
     return value
 
@@ -324,9 +186,9 @@ def remove_segment_split(crop: Crop, segments: Segments | None, target: dict, da
     if isinstance(seg.get("userSplits"), list):
         seg["userSplits"] = [
             s for s in seg["userSplits"]
-            if not (_is_number(s) and abs(s - removed) < TIME_TOLERANCE)]
+            if not (is_number(s) and abs(s - removed) < TIME_TOLERANCE)]
     trim = seg["trimRange"]
-    if trim and any(_is_number(trim[k]) and abs(trim[k] - removed) < TIME_TOLERANCE
+    if trim and any(is_number(trim[k]) and abs(trim[k] - removed) < TIME_TOLERANCE
                     for k in ("start", "end")):
         seg["trimRange"] = None
     return crop, seg
@@ -334,11 +196,11 @@ def remove_segment_split(crop: Crop, segments: Segments | None, target: dict, da
 
 def set_segment_speed(crop: Crop, segments: Segments | None, target: dict, data: dict):
     index = target.get("segment_index", data.get("segment_index"))
-    index = _frame(index, "target.segment_index") if index is not None else None
+    index = frame_number(index, "target.segment_index") if index is not None else None
     if index is None:
         raise BadRequest("The action needs target.segment_index.")
     speed = data.get("speed")
-    if not _is_number(speed) or speed <= 0:
+    if not is_number(speed) or speed <= 0:
         raise BadRequest("data.speed must be a positive number.")
     seg = _segments(segments)
     boundaries = seg.get("boundaries")

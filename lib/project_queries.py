@@ -14,7 +14,7 @@ from lib.clip_versions import (
     require_project,
     stored_framing,
 )
-from lib.framing_actions import has_framing_edits
+from lib.framing_state import has_framing_edits
 from lib.keys import Kind
 from lib.names import game_display_name
 from lib.working_clips import clip_states

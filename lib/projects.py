@@ -15,7 +15,7 @@ from lib.clip_versions import (
 )
 from lib.errors import BadRequest, NotFound
 from lib.extraction import enqueue
-from lib.framing_actions import load_stored
+from lib.framing_state import load_stored
 from lib.keys import Kind
 from lib.models import AspectRatio, ProjectMode
 from lib.names import normalize_tags

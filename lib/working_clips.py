@@ -21,9 +21,8 @@ from lib.clip_versions import (
 )
 from lib.errors import BadRequest, NotFound
 from lib.extraction import enqueue, extraction_states
-from lib.framing_actions import (
-    SEGMENT_ACTIONS,
-    apply_action,
+from lib.framing_actions import SEGMENT_ACTIONS, apply_action
+from lib.framing_state import (
     dump,
     load_stored,
     normalize_crop,

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib.errors import BadRequest
-from lib.framing_actions import (
-    apply_action,
+from lib.framing_actions import apply_action
+from lib.framing_state import (
     comparable,
     normalize_crop,
     normalize_segments,
