@@ -19,6 +19,11 @@ from lib.errors import BadRequest
 Crop = list[dict]
 Segments = dict[str, Any]
 
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN/Infinity would not parse in the browser
+
+
 def parse_json_text(text: Any, field: str) -> Any:
     """A JSON column as sent by the editor (a JSON string or null) → parsed value.
     Already-parsed lists/dicts are accepted as they are."""
@@ -29,7 +34,7 @@ def parse_json_text(text: Any, field: str) -> Any:
     if text.strip() in ("", "null"):
         return None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constants)
     except ValueError:
         raise BadRequest(f"{field} is not valid JSON.") from None
 

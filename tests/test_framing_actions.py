@@ -149,8 +149,9 @@ def test_normalization_and_comparison():
     assert seg == {"segmentSpeeds": {"1": 0.5}, "trimRange": {"start": 1, "end": 2}}
     assert normalize_crop([kf(30.0), kf(0, x=1), kf(30, x=2)]) == [kf(0, x=1), kf(30, x=2)]
     assert parse_json_text(' null ', "x") is None
-    with pytest.raises(BadRequest):
-        parse_json_text("{nope", "crop_data")
+    for bad in ("{nope", '[{"frame": 0, "x": NaN}]', "[1, 2"):
+        with pytest.raises(BadRequest):
+            parse_json_text(bad, "crop_data")
     assert comparable(None, None, None) == comparable([], {}, {"trimRange": None})
     assert comparable([kf(0, x=1)], None, None) != comparable([kf(0, x=1.5)], None, None)
     assert sync_timing(None, {"trimRange": {"start": 1, "end": 2}}) == {
