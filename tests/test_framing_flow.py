@@ -4,6 +4,7 @@ discard, outdated clips and "Use Latest"."""
 from __future__ import annotations
 
 import json
+import threading
 
 from tests.project_data import (
     add_game,
@@ -241,3 +242,40 @@ def test_outdated_clip_not_exported_refreshes_in_place(api):
                         json={"working_clip_ids": [cid]}).json()
     assert r["clips"][0]["new_clip_id"] == cid and r["extractions_queued"] == 0  # no game video
     assert [v["raw_clip_version"] for v in versions(api, pid)] == [2]
+
+
+def test_concurrent_actions_from_two_containers_make_one_version(s3_store, tmp_path):
+    """Two web containers on one bucket (compare-and-swap retries re-run the unit of work):
+    gestures racing at the exported clip's old id still converge on ONE new version."""
+    from tests.conftest import Api
+
+    first, second = Api(s3_store, tmp_path / "one"), Api(s3_store, tmp_path / "two")
+    try:
+        raw = add_raw_clip(first, game_id=add_game(first), start=0.0, end=15.0)
+        pid = new_project(first)
+        cid = add_to_project(first, pid, raw)
+        first.client.put(f"/api/clips/projects/{pid}/clips/{cid}", json=state())
+        mark_exported(first, pid)
+        url = f"/api/clips/projects/{pid}/clips/{cid}/actions"
+        frames = list(range(10, 170, 20))
+        results = []
+
+        def send(api, frame):
+            kf = {"frame": frame, "x": frame, "y": 0, "width": 608, "height": 1080}
+            results.append(api.client.post(url, json={"action": "add_crop_keyframe",
+                                                      "data": kf}).json())
+
+        threads = [threading.Thread(target=send, args=((first, second)[i % 2], f))
+                   for i, f in enumerate(frames)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rows = versions(second, pid)
+        assert [r["version"] for r in rows] == [1, 2]
+        assert {r.get("new_clip_id") for r in results} == {rows[1]["id"]}
+        saved = [k["frame"] for k in json.loads(rows[1]["crop_data"])]
+        assert saved == [0, *frames, 450]
+    finally:
+        first.close()
+        second.close()

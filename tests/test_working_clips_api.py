@@ -97,8 +97,7 @@ def test_add_from_library_queues_extraction(api):
     assert clips(api, pid)[0]["filename"] == "done.mp4"
 
 
-def test_concurrent_adds_keep_distinct_identities_and_order(local_api):
-    api = local_api
+def test_concurrent_adds_keep_distinct_identities_and_order(api):
     game = add_game(api)
     raws = [add_raw_clip(api, game_id=game, start=i, end=i + 1.0) for i in range(6)]
     pid = new_project(api)
