@@ -113,3 +113,45 @@ class LocalRunner:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class ModalRunner:
+    """Jobs as calls of this app's Modal functions (one function per job body)."""
+
+    kind = "modal"
+
+    def __init__(self, functions: dict):
+        self._functions = functions  # job name → modal.Function
+
+    def _function(self, job_name: str):
+        try:
+            return self._functions[job_name]
+        except KeyError:
+            raise ValueError(f"No Modal function runs the {job_name!r} job.") from None
+
+    def spawn(self, job_name: str, payload: dict) -> str:
+        return self._function(job_name).spawn(job_name, payload).object_id
+
+    def status(self, call_id: str) -> CallState:
+        import modal
+        from modal.exception import NotFoundError, OutputExpiredError
+
+        try:
+            result = modal.FunctionCall.from_id(call_id).get(timeout=0)
+        except OutputExpiredError:
+            return CallState("unknown")
+        except TimeoutError:
+            return CallState("running")
+        except NotFoundError:
+            return CallState("unknown")
+        except Exception as err:  # the job raised: its message is the error
+            return CallState("error", str(err) or type(err).__name__)
+        return CallState("complete", result=result)
+
+    def cancel(self, call_id: str) -> None:
+        import modal
+
+        modal.FunctionCall.from_id(call_id).cancel()
+
+    def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict:
+        return self._function(job_name).remote(job_name, payload)

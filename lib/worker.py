@@ -188,9 +188,19 @@ def _cleanup(ctx: WorkerContext, spec: dict) -> None:
         ctx.store.delete(key)
 
 
+# Job names are what runners spawn; each names the Modal function (and image) that runs it.
 HANDLERS: dict[str, Callable[[WorkerContext, dict], dict]] = {
     "extract": run_extract,
-    "export": run_export,
+    "framing": run_export,
+    "overlay": run_export,
+    "compile": run_export,
+}
+
+JOB_FOR_EXPORT = {
+    ExportType.FRAMING: "framing",
+    ExportType.MULTI_CLIP: "framing",
+    ExportType.OVERLAY: "overlay",
+    ExportType.ANNOTATE: "compile",
 }
 
 

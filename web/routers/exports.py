@@ -14,6 +14,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from lib.errors import BadRequest, NotFound
@@ -24,11 +25,12 @@ from lib.export_specs import (
     overlay_spec,
     render_spec,
 )
+from lib.job_control import start_job
 from lib.jobs import validate_export_id
 from lib.keys import Kind, new_name, object_key
 from lib.models import ExportStatus, ExportType
 from web.deps import CurrentUser, Db, Store
-from web.job_service import await_job, start_job
+from web.job_service import await_job, services
 from web.media import object_response
 
 router = APIRouter(tags=["exports"])
@@ -66,9 +68,9 @@ def _project_name(db, project_id: int) -> str:
 
 @router.post("/api/export/render")
 async def render(body: RenderRequest, request: Request, user_id: CurrentUser, db: Db):
-    name = await _threaded(_project_name, db, body.project_id)
-    await _threaded(
-        start_job, request, user_id, body.export_id, ExportType.FRAMING,
+    name = await run_in_threadpool(_project_name, db, body.project_id)
+    await run_in_threadpool(
+        start_job, services(request), user_id, body.export_id, ExportType.FRAMING,
         lambda conn: render_spec(conn, user_id, body.project_id,
                                  include_audio=body.include_audio, target_fps=body.target_fps),
         project_id=body.project_id, project_name=name,
@@ -123,15 +125,16 @@ async def multi_clip(request: Request, user_id: CurrentUser, db: Db, store: Stor
                     if (m := _VIDEO_FIELD.match(key)) and isinstance(value, UploadFile)))
     if not files:
         raise BadRequest("Send at least one video_N file.")
-    name = str(form.get("project_name") or "") or await _threaded(_project_name, db, project_id)
+    name = str(form.get("project_name") or "")
+    name = name or await run_in_threadpool(_project_name, db, project_id)
     keys: list[str] = []
     try:
         for _, upload in files:
             key = object_key(user_id, Kind.UPLOADS, new_name(".mp4"))
-            await _threaded(store.upload_stream, key, upload.file, "video/mp4")
+            await run_in_threadpool(store.upload_stream, key, upload.file, "video/mp4")
             keys.append(key)
-        await _threaded(
-            start_job, request, user_id, export_id, ExportType.MULTI_CLIP,
+        await run_in_threadpool(
+            start_job, services(request), user_id, export_id, ExportType.MULTI_CLIP,
             lambda conn: multi_clip_spec(
                 conn, user_id, project_id, keys, payload,
                 include_audio=_form_bool(form, "include_audio", True),
@@ -153,15 +156,16 @@ async def multi_clip(request: Request, user_id: CurrentUser, db: Db, store: Stor
 
 @router.post("/api/export/render-overlay")
 async def render_overlay(body: OverlayRequest, request: Request, user_id: CurrentUser, db: Db):
-    name = await _threaded(_project_name, db, body.project_id)
+    name = await run_in_threadpool(_project_name, db, body.project_id)
 
     def build(conn):
         spec = overlay_spec(conn, user_id, body.project_id, body.effect_type)
         spec["tracks"] = before_after_tracks(conn, user_id, body.project_id)
         return spec
 
-    await _threaded(start_job, request, user_id, body.export_id, ExportType.OVERLAY, build,
-                    project_id=body.project_id, project_name=name)
+    await run_in_threadpool(start_job, services(request), user_id, body.export_id,
+                            ExportType.OVERLAY, build, project_id=body.project_id,
+                            project_name=name)
     row = await await_job(request, user_id, body.export_id)
     if row["status"] != ExportStatus.COMPLETE:
         return _failed(row)
@@ -207,7 +211,7 @@ async def annotate_export(request: Request, user_id: CurrentUser, store: Store) 
         video_key = None
         if game_id is None and isinstance(video, UploadFile):
             video_key = object_key(user_id, Kind.UPLOADS, new_name(".mp4"))
-            await _threaded(store.upload_stream, video_key, video.file, "video/mp4")
+            await run_in_threadpool(store.upload_stream, video_key, video.file, "video/mp4")
 
         def build(conn):
             spec, game_name = annotate_spec(conn, user_id, game_id, clips, video_key=video_key)
@@ -216,16 +220,10 @@ async def annotate_export(request: Request, user_id: CurrentUser, store: Store) 
             spec["_job"] = {"game_id": game_id, "game_name": game_name}
             return spec
 
-        job = await _threaded(start_job, request, user_id, export_id, ExportType.ANNOTATE,
-                              build, game_id=game_id)
+        job = await run_in_threadpool(start_job, services(request), user_id, export_id,
+                              ExportType.ANNOTATE, build, game_id=game_id)
     finally:
         await form.close()
     return JSONResponse({"success": True, "export_id": export_id, "job_id": export_id,
                          "status": job["status"], "game_id": job["game_id"],
                          "game_name": job["game_name"]}, status_code=202)
-
-
-async def _threaded(fn, *args, **kwargs):
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(fn, *args, **kwargs)
