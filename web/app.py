@@ -14,7 +14,16 @@ from lib.runner import LocalRunner, Runner
 from lib.storage import ObjectStore, make_store
 from lib.worker import WorkerContext, handle
 from web.errors import install_error_handlers
-from web.routers import auth, health, projects, storage_local, working_clips
+from web.routers import (
+    auth,
+    export_jobs,
+    exports,
+    health,
+    projects,
+    storage_local,
+    working_clips,
+    ws,
+)
 from web.routers import settings as settings_router
 
 
@@ -51,7 +60,8 @@ def create_app(
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for module in (health, settings_router, auth, storage_local, projects, working_clips):
+    for module in (health, settings_router, auth, storage_local, exports, export_jobs, ws,
+                   projects, working_clips):
         app.include_router(module.router)
     logging.getLogger("reel_ballers").setLevel(logging.INFO)
     return app
