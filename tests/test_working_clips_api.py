@@ -307,3 +307,19 @@ def test_legacy_upload_rows_are_served(api):
     assert s.content == b"old upload"
     api.client.delete(f"/api/clips/projects/{pid}/clips/{cid}")
     assert api.store.head(object_key("a", Kind.UPLOADS, name)) is None
+
+
+def test_queued_extraction_reports_on_the_users_socket(local_api):
+    """The task #18 queues runs through the runner and its outcome reaches /ws/extractions
+    (here it fails: the game's video object was never uploaded)."""
+    api = local_api
+    raw = add_raw_clip(api, game_id=add_game(api, video_filename="missing.mp4"))
+    pid = new_project(api)
+    with api.client.websocket_connect("/ws/extractions") as ws:
+        add_to_project(api, pid, raw)
+        event = json.loads(ws.receive_text())
+    assert event["type"] == "extraction_failed" and event["error"]
+    assert (event["clip_id"], event["project_id"]) == (raw, pid)
+    [item] = clips(api, pid)
+    assert item["is_extracting"] is False and item["extraction_status"] == "error"
+    assert api.client.get("/api/projects").json()[0]["clips_pending_extraction"] == 1
