@@ -6,13 +6,15 @@ never depends on the request. `input_data` of the job row stores it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
+from lib.clip_versions import clip_display_name, latest_clips, stored_framing
 from lib.errors import BadRequest, NotFound
+from lib.framing_state import load_stored
 from lib.keys import Kind, new_name, object_key
 from lib.models import AspectRatio, EffectType, Transition
-from lib.names import display_clip_name, game_display_name
+from lib.names import game_display_name
+from lib.working_clips import clip_file
 
 OUTPUT_SIZES = {
     AspectRatio.VERTICAL: (810, 1440),
@@ -26,16 +28,6 @@ def output_size(aspect_ratio: str) -> tuple[int, int]:
     return OUTPUT_SIZES[AspectRatio(aspect_ratio)]
 
 
-def _json(text: str | None, default):
-    if not text:
-        return default
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return default
-    return default if value is None else value
-
-
 def project_row(conn: sqlite3.Connection, project_id: int) -> sqlite3.Row:
     row = conn.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
     if row is None:
@@ -43,33 +35,17 @@ def project_row(conn: sqlite3.Connection, project_id: int) -> sqlite3.Row:
     return row
 
 
-def latest_clips(conn: sqlite3.Connection, project_id: int) -> list[sqlite3.Row]:
-    """The newest version of each clip identity of the project, in project order."""
-    return conn.execute(
-        "SELECT w.*, r.filename AS raw_filename, r.name AS raw_name, r.rating, r.tags,"
-        " r.start_time AS raw_start, r.end_time AS raw_end, r.game_id"
-        " FROM working_clips w LEFT JOIN raw_clips r ON r.id = w.raw_clip_id"
-        " WHERE w.project_id = ? AND w.version = (SELECT MAX(v.version) FROM working_clips v"
-        "   WHERE v.identity = w.identity)"
-        " ORDER BY w.sort_order, w.id",
-        (project_id,),
-    ).fetchall()
-
-
 def clip_source_key(user_id: str, clip: sqlite3.Row) -> str | None:
-    if clip["uploaded_filename"]:
-        return object_key(user_id, Kind.UPLOADS, clip["uploaded_filename"])
-    if clip["raw_filename"]:
-        return object_key(user_id, Kind.RAW_CLIPS, clip["raw_filename"])
-    return None
+    where = clip_file(clip)
+    return object_key(user_id, *where) if where else None
 
 
 def _segments(clip: sqlite3.Row) -> dict | None:
-    segments = _json(clip["segments_data"], None)
-    timing = _json(clip["timing_data"], {})
-    if segments is None and isinstance(timing, dict) and timing.get("trimRange"):
+    """The clip's segments; an old row with only timing_data still gives its trim."""
+    crop, segments, timing = stored_framing(clip)
+    if segments is None and timing and timing.get("trimRange"):
         segments = {"boundaries": [], "segmentSpeeds": {}, "trimRange": timing["trimRange"]}
-    return segments if isinstance(segments, dict) else None
+    return segments
 
 
 def render_spec(conn: sqlite3.Connection, user_id: str, project_id: int, *,
@@ -82,13 +58,13 @@ def render_spec(conn: sqlite3.Connection, user_id: str, project_id: int, *,
     specs = []
     for clip in clips:
         key = clip_source_key(user_id, clip)
-        label = display_clip_name(clip["raw_name"], clip["rating"], _json(clip["tags"], []))
+        label = clip_display_name(clip)
         if key is None:
             raise BadRequest(f"Clip '{label or clip['id']}' is still being extracted; "
                              "try again when it is ready.")
         specs.append({
             "source_key": key,
-            "crop_keyframes": _json(clip["crop_data"], []),
+            "crop_keyframes": stored_framing(clip)[0] or [],
             "segments": _segments(clip),
             "name": label,
             "working_clip_id": clip["id"],
@@ -165,7 +141,7 @@ def overlay_spec(conn: sqlite3.Connection, user_id: str, project_id: int,
     return {
         "input_key": object_key(user_id, Kind.WORKING_VIDEOS, video["filename"]),
         "output_key": object_key(user_id, Kind.FINAL_VIDEOS, new_name(".mp4")),
-        "regions": _json(video["highlights_data"], []),
+        "regions": load_stored(video["highlights_data"]) or [],
         "effect_type": effect,
         "working_video_id": video["id"],
     }
@@ -183,7 +159,7 @@ def before_after_tracks(conn: sqlite3.Connection, user_id: str, project_id: int)
         if isinstance(trim, dict):
             start, end = float(trim["start"]), float(trim["end"])
         else:
-            start, end = 0.0, max(0.0, (clip["raw_end"] or 0) - (clip["raw_start"] or 0))
+            start, end = 0.0, max(0.0, (clip["end_time"] or 0) - (clip["start_time"] or 0))
         tracks.append({"raw_clip_id": clip["raw_clip_id"], "source_key": key,
                        "start_frame": round(start * 30), "end_frame": round(end * 30),
                        "clip_index": index})

@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections import Counter
 
+from lib.clip_versions import latest_clips
 from lib.errors import DomainError
 from lib.jobs import complete_job, get_job
 from lib.keys import split_key
@@ -93,10 +94,7 @@ def finalize_working_video(conn: sqlite3.Connection, export_id: str, result: dic
                  " WHERE id = ?", (video_id, project_id))
     clip_ids = [c["working_clip_id"] for c in spec["clips"] if c.get("working_clip_id")]
     if not clip_ids:  # multi-clip: the project's current clips are what was exported
-        clip_ids = [r[0] for r in conn.execute(
-            "SELECT id FROM working_clips w WHERE project_id = ? AND version ="
-            " (SELECT MAX(version) FROM working_clips v WHERE v.identity = w.identity)",
-            (project_id,))]
+        clip_ids = [r["id"] for r in latest_clips(conn, project_id)]
     conn.executemany("UPDATE working_clips SET exported_at = CURRENT_TIMESTAMP WHERE id = ?",
                      [(i,) for i in clip_ids])
     complete_job(conn, export_id, video_id, filename)
