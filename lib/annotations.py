@@ -19,6 +19,7 @@ from lib.errors import BadRequest, NotFound
 from lib.extraction import ACTIVE, dispatch, enqueue
 from lib.games import get_game, record_video, refresh_game_counts
 from lib.keys import Kind, object_key
+from lib.models import TaskStatus
 from lib.names import RATING_WORDS, display_clip_name, name_to_store, normalize_tags
 from lib.projects import add_working_clip, create_project, delete_project, project_is_worked_on
 
@@ -130,7 +131,18 @@ def apply_rating_rule(conn: sqlite3.Connection, clip_id: int, outcome: Outcome) 
     if clip["rating"] < AUTO_RATING and project_id is not None \
             and not project_is_worked_on(conn, project_id):
         outcome.objects.extend(delete_project(conn, project_id))
+        _drop_unneeded_extraction(conn, clip_id)
     return False
+
+
+def _drop_unneeded_extraction(conn: sqlite3.Connection, clip_id: int) -> None:
+    """A queued (not yet claimed) extraction no project needs any more is withdrawn; the
+    worker skips a task it cannot claim."""
+    used = conn.execute("SELECT 1 FROM working_clips WHERE raw_clip_id = ?",
+                        (clip_id,)).fetchone()
+    if used is None:
+        conn.execute("DELETE FROM extraction_tasks WHERE raw_clip_id = ? AND status = ?",
+                     (clip_id, TaskStatus.PENDING.value))
 
 
 def _has_extraction(conn: sqlite3.Connection, clip: sqlite3.Row) -> bool:
