@@ -106,3 +106,30 @@ def test_add_game_and_annotate(api, small_video):
     assert statuses <= {"complete", "error"}  # every queued task was dispatched
     listed = c.get("/api/games").json()["games"][0]
     assert listed["clip_count"] == 6 and listed["video_url"]
+
+
+def test_two_containers_saving_at_once(api):
+    """Two app instances on one store (two web containers): concurrent real-time saves and a
+    full-state save converge; every unit of work re-runs cleanly on a lost compare-and-swap."""
+    from tests.conftest import Api
+
+    other = Api(api.store, api.settings.data_dir)
+    try:
+        gid = api.client.post("/api/games", data={"name": "g"}).json()["game"]["id"]
+        regions = [_region(i * 2.0, i * 2.0 + 1.5, 5 if i % 3 == 0 else 3, ["Pass"])
+                   for i in range(12)]
+
+        def realtime(pair):
+            i, r = pair
+            client = (api if i % 2 else other).client
+            return client.post("/api/clips/raw/save", json={"game_id": gid, **r}).json()
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            saved = list(pool.map(realtime, enumerate(regions)))
+        assert all("raw_clip_id" in s for s in saved)
+        out = other.client.put(f"/api/games/{gid}/annotations", json=regions).json()
+        assert (out["clip_count"], out["created"], out["deleted"]) == (12, 0, 0)
+        assert len(rows(api, "SELECT id FROM projects")) == 4
+        assert stored_counts(api, gid) == expected_counts(api, gid)
+    finally:
+        other.close()

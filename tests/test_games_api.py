@@ -241,3 +241,35 @@ def test_seed_database_is_readable(api):
                   (13.0, 19.0, "Full Effort Play", ["Dribble"]),
                   (59.0, 63.5, "Good Pass", ["Pass"])]
     assert all(a["raw_clip_id"] == a["id"] for a in detail["annotations"])
+
+
+def test_large_multipart_upload_is_streamed_intact(api, tmp_path):
+    """A part bigger than the server's in-memory spool goes to storage byte for byte."""
+    big = tmp_path / "big.mp4"
+    header = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
+    big.write_bytes(header + bytes(range(256)) * (3 * 4096))
+    gid = create_game(api)["id"]
+    body = upload_multipart(api, gid, big)
+    assert body["size"] == big.stat().st_size
+    (key,) = game_objects(api)
+    assert b"".join(api.store.iter_range(key)) == big.read_bytes()
+
+
+def test_video_head_request_locally(local_api, small_video):
+    gid = create_game(local_api)["id"]
+    upload_multipart(local_api, gid, small_video)
+    r = local_api.client.head(f"/api/games/{gid}/video")
+    assert r.status_code == 200 and r.headers["accept-ranges"] == "bytes"
+    assert int(r.headers["content-length"]) == small_video.stat().st_size
+
+
+def test_delete_user_removes_games_and_videos(api, small_video):
+    user = api.as_user("e2e_123_abc")
+    gid = create_game(api, headers=user)["id"]
+    upload_multipart(api, gid, small_video, headers=user)
+    assert len(game_objects(api, "e2e_123_abc")) == 1
+    r = api.client.delete("/api/auth/user", headers=user)
+    assert r.status_code == 200 and r.json()["success"] is True
+    assert game_objects(api, "e2e_123_abc") == []
+    assert api.client.get("/api/games", headers=user).json() == {"games": []}
+    assert api.client.delete("/api/auth/user").status_code == 403

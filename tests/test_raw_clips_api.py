@@ -217,3 +217,16 @@ def test_malformed_json_is_400(api):
     for body in ({"rating": "five"}, {"tags": [1, {}]}, {"end_time": "later"}):
         assert api.client.put(f"/api/clips/raw/{clip_id}", json=body).status_code == 422
     assert api.client.put("/api/clips/raw/abc", json={}).status_code == 422
+
+
+def test_concurrent_identical_saves_make_one_clip_and_one_project(api):
+    from concurrent.futures import ThreadPoolExecutor
+
+    gid = create_game(api)["id"]
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        results = list(pool.map(lambda _: save(api, gid, 3.0, 9.0, rating=5, tags=["Goal"]).json(),
+                                range(5)))
+    assert len({r["raw_clip_id"] for r in results}) == 1
+    assert sum(r["project_created"] for r in results) == 1
+    assert len(projects(api)) == 1
+    assert stored_counts(api, gid) == expected_counts(api, gid)
