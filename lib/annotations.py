@@ -276,12 +276,14 @@ def update_clip(conn: sqlite3.Connection, clip_id: int, changes: dict[str, Any])
     old_tags = clip_tags(old)
     rating = changes.get("rating", old["rating"])
     tags = normalize_tags(changes["tags"]) if "tags" in changes else old_tags
-    values: dict[str, Any] = {"rating": rating, "tags": json.dumps(tags)}
+    values: dict[str, Any] = {k: changes[k] for k in ("rating", "start_time", "end_time")
+                              if k in changes}
+    if "tags" in changes:
+        values["tags"] = json.dumps(tags)
+    if "notes" in changes:
+        values["notes"] = changes["notes"] or ""
     if "name" in changes:
         values["name"] = name_to_store(changes["name"], rating, tags, (old["rating"], old_tags))
-    for key in ("notes", "start_time", "end_time"):
-        if key in changes:
-            values[key] = changes[key] if key != "notes" else (changes[key] or "")
     start, end = values.get("start_time", old["start_time"]), values.get("end_time",
                                                                          old["end_time"])
     if start is not None and end is not None:

@@ -148,6 +148,10 @@ def test_confirm_video_errors(api):
                         data={"video_filename": "../../a/database.sqlite"})
     assert r.status_code == 400
     assert api.client.post(f"/api/games/{gid}/confirm-video", data={}).status_code == 422
+    put_url(api, ticket["upload_url"], b"\x00\x00\x00\x20ftypisom" + b"\x00" * 100)
+    r = api.client.post(f"/api/games/{gid}/confirm-video",
+                        data={"video_filename": ticket["video_filename"], "video_size": "999"})
+    assert r.status_code == 400 and "112 bytes, not 999" in r.json()["detail"]
     r = api.client.post("/api/games/999/confirm-video",
                         data={"video_filename": ticket["video_filename"]})
     assert r.status_code == 404

@@ -230,3 +230,17 @@ def test_concurrent_identical_saves_make_one_clip_and_one_project(api):
     assert sum(r["project_created"] for r in results) == 1
     assert len(projects(api)) == 1
     assert stored_counts(api, gid) == expected_counts(api, gid)
+
+
+def test_out_of_range_numbers_are_422(api):
+    gid = create_game(api)["id"]
+    huge = 10**20
+    assert api.client.get(f"/api/games/{huge}").status_code == 422
+    assert api.client.delete(f"/api/clips/raw/{huge}").status_code == 422
+    assert save(api, huge, 1.0, 2.0).status_code == 422
+    for literal in (b"Infinity", b"NaN", b"-Infinity"):
+        body = b'{"game_id": %d, "start_time": 1, "end_time": %s}' % (gid, literal)
+        r = api.client.post("/api/clips/raw/save", content=body,
+                            headers={"Content-Type": "application/json"})
+        assert r.status_code in (400, 422), literal
+    assert rows(api, "SELECT id FROM raw_clips") == []

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from lib import games as games_lib
 from lib.annotations import (
@@ -27,6 +27,7 @@ from lib.models import GameType
 from lib.storage import content_type_for
 from lib.tsv import MAX_BYTES, format_tsv, parse_tsv
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
+from web.fields import Count, PathId, Rating, Seconds
 from web.media import content_disposition, playable_url, redirect_or_serve
 
 router = APIRouter(prefix="/api/games", tags=["games"])
@@ -44,10 +45,10 @@ class GameDetails(BaseModel):
     """Multipart fields of #4 (strings on the wire; empty ones count as absent)."""
 
     name: str = ""
-    video_duration: float | None = Field(None, ge=0)
-    video_width: int | None = Field(None, ge=0)
-    video_height: int | None = Field(None, ge=0)
-    video_size: int | None = Field(None, ge=0)
+    video_duration: Seconds | None = None
+    video_width: Count | None = None
+    video_height: Count | None = None
+    video_size: Count | None = None
     opponent_name: str | None = None
     game_date: dt.date | None = None
     game_type: GameType | None = None
@@ -78,12 +79,12 @@ class GameUpdate(BaseModel):
 class AnnotationIn(BaseModel):
     """One item of the #9 array."""
 
-    start_time: float = Field(ge=0)
-    end_time: float = Field(ge=0)
+    start_time: Seconds
+    end_time: Seconds
     name: str | None = ""
     tags: list[str] | None = None
     notes: str | None = ""
-    rating: int | None = Field(3, ge=1, le=5)
+    rating: Rating | None = 3
 
     def clip(self) -> ClipInput:
         return ClipInput(start_time=self.start_time, end_time=self.end_time,
@@ -157,7 +158,7 @@ def create_game(details: Annotated[GameDetails, Form()], db: Db, user: CurrentUs
 
 
 @router.get("/{game_id}")
-def get_game(game_id: int, db: Db, user: CurrentUser, store: Store,
+def get_game(game_id: PathId, db: Db, user: CurrentUser, store: Store,
              settings: AppSettings) -> dict:
     game, clips = db.read(lambda c: (games_lib.get_game(c, game_id), game_clips(c, game_id)))
     return {**game_out(game, user, store, settings),
@@ -165,7 +166,7 @@ def get_game(game_id: int, db: Db, user: CurrentUser, store: Store,
 
 
 @router.put("/{game_id}")
-def update_game(game_id: int, body: Annotated[GameUpdate, Depends(game_update_body)], db: Db,
+def update_game(game_id: PathId, body: Annotated[GameUpdate, Depends(game_update_body)], db: Db,
                 user: CurrentUser, store: Store, settings: AppSettings) -> dict:
     fields = body.model_dump(exclude_unset=True)
     if isinstance(fields.get("game_date"), dt.date):
@@ -177,7 +178,7 @@ def update_game(game_id: int, body: Annotated[GameUpdate, Depends(game_update_bo
 
 
 @router.delete("/{game_id}")
-def delete_game(game_id: int, db: Db, user: CurrentUser, store: Store,
+def delete_game(game_id: PathId, db: Db, user: CurrentUser, store: Store,
                 runner: JobRunner) -> dict:
     objects = db.write(lambda c: games_lib.delete_game(c, game_id))
     after_commit(store, runner, user, Outcome(objects=objects))
@@ -187,7 +188,7 @@ def delete_game(game_id: int, db: Db, user: CurrentUser, store: Store,
 # -- the game video ------------------------------------------------------------------------
 
 @router.get("/{game_id}/upload-url")
-def upload_url(game_id: int, db: Db, user: CurrentUser, store: Store, settings: AppSettings,
+def upload_url(game_id: PathId, db: Db, user: CurrentUser, store: Store, settings: AppSettings,
                filename: str | None = None) -> dict:
     """A presigned PUT (S3/R2) or a signed same-origin PUT (local store) for the video; the
     object name is ours, never the client's file name."""
@@ -218,9 +219,9 @@ def _landed(game_id: int, name: str, size: int, outcome: Outcome, user, store,
 
 
 @router.post("/{game_id}/confirm-video")
-def confirm_video(game_id: int, video_filename: Annotated[str, Form()], db: Db,
+def confirm_video(game_id: PathId, video_filename: Annotated[str, Form()], db: Db,
                   user: CurrentUser, store: Store, settings: AppSettings, runner: JobRunner,
-                  video_size: Annotated[int | None, Form()] = None) -> dict:
+                  video_size: Annotated[Count | None, Form()] = None) -> dict:
     def check(conn):
         games_lib.get_game(conn, game_id)
         games_lib.check_video_name(conn, game_id, video_filename)
@@ -230,6 +231,9 @@ def confirm_video(game_id: int, video_filename: Annotated[str, Form()], db: Db,
     info = store.head(key)
     if info is None:
         raise BadRequest("The uploaded video was not found in storage; upload it again.")
+    if video_size is not None and video_size != info.size:
+        raise BadRequest(f"The stored video has {info.size} bytes, not {video_size}; "
+                         "upload it again.")
     head = b"".join(store.iter_range(key, 0, games_lib.SNIFF_BYTES - 1)) if info.size else b""
     if games_lib.video_extension(head) is None:
         store.delete(key)
@@ -239,7 +243,7 @@ def confirm_video(game_id: int, video_filename: Annotated[str, Form()], db: Db,
 
 
 @router.put("/{game_id}/video")
-def upload_video(game_id: int, video: Annotated[UploadFile, File()], db: Db,
+def upload_video(game_id: PathId, video: Annotated[UploadFile, File()], db: Db,
                  user: CurrentUser, store: Store, settings: AppSettings,
                  runner: JobRunner) -> dict:
     """The fallback upload: the multipart part (spooled to disk by the server) is streamed
@@ -260,7 +264,7 @@ def upload_video(game_id: int, video: Annotated[UploadFile, File()], db: Db,
 
 
 @router.api_route("/{game_id}/video", methods=["GET", "HEAD"])
-def game_video(game_id: int, request: Request, db: Db, user: CurrentUser, store: Store,
+def game_video(game_id: PathId, request: Request, db: Db, user: CurrentUser, store: Store,
                settings: AppSettings) -> Response:
     game = db.read(lambda c: games_lib.get_game(c, game_id))
     if not game["video_filename"]:
@@ -269,7 +273,7 @@ def game_video(game_id: int, request: Request, db: Db, user: CurrentUser, store:
 
 
 @router.post("/{game_id}/finish-annotation")
-def finish_annotation(game_id: int, db: Db, user: CurrentUser, store: Store,
+def finish_annotation(game_id: PathId, db: Db, user: CurrentUser, store: Store,
                       runner: JobRunner) -> dict:
     """Leaving Annotate: queue any extraction still waiting (normally none)."""
     def finish(conn):
@@ -292,7 +296,7 @@ def _sync_out(result) -> dict:
 
 
 @router.put("/{game_id}/annotations")
-def save_annotations(game_id: int, annotations: list[AnnotationIn], db: Db,
+def save_annotations(game_id: PathId, annotations: list[AnnotationIn], db: Db,
                      user: CurrentUser, store: Store, runner: JobRunner) -> dict:
     """#9: the full state of the game's annotations (a bare JSON array)."""
     clips = [a.clip() for a in annotations]
@@ -302,7 +306,7 @@ def save_annotations(game_id: int, annotations: list[AnnotationIn], db: Db,
 
 
 @router.post("/{game_id}/annotations/import")
-def import_annotations(game_id: int, file: Annotated[UploadFile, File()], db: Db,
+def import_annotations(game_id: PathId, file: Annotated[UploadFile, File()], db: Db,
                        user: CurrentUser, store: Store, runner: JobRunner) -> dict:
     """A TSV file in the editor's format; rows are upserted by end time, nothing deleted."""
     db.read(lambda c: games_lib.get_game(c, game_id))
@@ -315,7 +319,7 @@ def import_annotations(game_id: int, file: Annotated[UploadFile, File()], db: Db
 
 
 @router.get("/{game_id}/annotations.tsv")
-def export_annotations(game_id: int, db: Db) -> Response:
+def export_annotations(game_id: PathId, db: Db) -> Response:
     game, clips = db.read(lambda c: (games_lib.get_game(c, game_id), game_clips(c, game_id)))
     filename = f"{games_lib.display_name(game)}.tsv"
     return Response(format_tsv(clips), media_type="text/tab-separated-values; charset=utf-8",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from lib.annotations import (
     ClipInput,
@@ -18,6 +18,7 @@ from lib.annotations import (
 )
 from lib.keys import Kind, object_key
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
+from web.fields import PathId, Rating, RowId, Seconds
 from web.media import playable_url
 
 router = APIRouter(prefix="/api/clips/raw", tags=["raw clips"])
@@ -29,11 +30,11 @@ LIBRARY_FIELDS = ("id", "name", "filename", "rating", "tags", "notes", "start_ti
 class ClipSave(BaseModel):
     """#14 body."""
 
-    game_id: int
-    start_time: float = Field(ge=0)
-    end_time: float = Field(ge=0)
+    game_id: RowId
+    start_time: Seconds
+    end_time: Seconds
     name: str | None = ""
-    rating: int | None = Field(3, ge=1, le=5)
+    rating: Rating | None = 3
     tags: list[str] | None = None
     notes: str | None = ""
 
@@ -42,11 +43,11 @@ class ClipPatch(BaseModel):
     """#15 body: only the changed keys are sent."""
 
     name: str | None = None
-    rating: int | None = Field(None, ge=1, le=5)
+    rating: Rating | None = None
     tags: list[str] | None = None
     notes: str | None = None
-    start_time: float | None = Field(None, ge=0)
-    end_time: float | None = Field(None, ge=0)
+    start_time: Seconds | None = None
+    end_time: Seconds | None = None
 
     def changes(self) -> dict[str, Any]:
         """The keys sent; a null name/notes/tags clears it, a null rating or time is ignored."""
@@ -91,7 +92,7 @@ def save_raw_clip(body: ClipSave, db: Db, user: CurrentUser, store: Store,
 
 
 @router.put("/{raw_clip_id}")
-def update_raw_clip(raw_clip_id: int, body: ClipPatch, db: Db, user: CurrentUser,
+def update_raw_clip(raw_clip_id: PathId, body: ClipPatch, db: Db, user: CurrentUser,
                     store: Store, runner: JobRunner) -> dict:
     """#15: a partial update."""
     changes = body.changes()
@@ -101,7 +102,7 @@ def update_raw_clip(raw_clip_id: int, body: ClipPatch, db: Db, user: CurrentUser
 
 
 @router.delete("/{raw_clip_id}")
-def delete_raw_clip(raw_clip_id: int, db: Db, user: CurrentUser, store: Store,
+def delete_raw_clip(raw_clip_id: PathId, db: Db, user: CurrentUser, store: Store,
                     runner: JobRunner) -> dict:
     """#16: the clip, its project clips and its unworked auto project."""
     outcome = db.write(lambda c: delete_clip(c, raw_clip_id))
