@@ -82,7 +82,7 @@ def clip_dict(row: sqlite3.Row) -> dict[str, Any]:
     """A raw clip with parsed tags and its display name in `name` (stored name in
     `stored_name`, '' while the name is derived)."""
     tags = clip_tags(row)
-    data = {k: row[k] for k in row.keys()}  # noqa: SIM118 - sqlite3.Row has no __iter__ of keys
+    data = dict(row)
     data.update(tags=tags, stored_name=row["name"],
                 name=display_clip_name(row["name"], row["rating"], tags))
     return data

@@ -93,7 +93,7 @@ class AnnotationIn(BaseModel):
 
 
 async def game_update_body(request: Request) -> GameUpdate:
-    """#PUT /api/games/{id} accepts a form (like the old backend) or a JSON object."""
+    """`PUT /api/games/{id}` (rename / edit) takes a form, like the old backend, or JSON."""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             data = await request.json()
@@ -116,7 +116,7 @@ def _video_key(user_id: str, filename: str) -> str:
 
 
 def game_out(game, user_id: str, store, settings) -> dict[str, Any]:
-    data = {k: game[k] for k in game.keys()}  # noqa: SIM118 - sqlite3.Row
+    data = dict(game)
     data["name"] = games_lib.display_name(game)
     data["date"] = game["game_date"]
     data["video_url"] = (playable_url(store, _video_key(user_id, game["video_filename"]),
@@ -263,7 +263,8 @@ def upload_video(game_id: PathId, video: Annotated[UploadFile, File()], db: Db,
     return _landed(game_id, name, size, outcome, user, store, settings)
 
 
-@router.api_route("/{game_id}/video", methods=["GET", "HEAD"])
+@router.get("/{game_id}/video")
+@router.head("/{game_id}/video")
 def game_video(game_id: PathId, request: Request, db: Db, user: CurrentUser, store: Store,
                settings: AppSettings) -> Response:
     game = db.read(lambda c: games_lib.get_game(c, game_id))
