@@ -153,9 +153,19 @@ def _has_extraction(conn: sqlite3.Connection, clip: sqlite3.Row) -> bool:
     return row is not None
 
 
-def _refresh_extraction(conn: sqlite3.Connection, clip_id: int, outcome: Outcome) -> None:
-    """Boundaries moved: a clip that was extracted (or is being extracted) is cut again."""
+def _follow_boundaries(conn: sqlite3.Connection, clip_id: int, outcome: Outcome) -> None:
+    """The clip's range moved. While no project using it has been worked on, those projects
+    simply follow it: their clips take the new boundaries version and an extracted (or
+    extracting) clip is cut again. Once framing exists it refers to the old cut, so the file
+    stays and the project sees the clip as outdated (#29/#30 "Use Latest" re-extracts)."""
     clip = get_clip(conn, clip_id)
+    users = [r[0] for r in conn.execute(
+        "SELECT DISTINCT project_id FROM working_clips WHERE raw_clip_id = ?", (clip_id,))]
+    if any(project_is_worked_on(conn, p) for p in users):
+        return
+    conn.execute("UPDATE working_clips SET raw_clip_version = ? WHERE raw_clip_id = ?"
+                 " AND raw_clip_version IS NOT ?",
+                 (clip["boundaries_version"], clip_id, clip["boundaries_version"]))
     if _has_extraction(conn, clip):
         task_id = enqueue(conn, clip_id, clip["auto_project_id"], refresh=True)
         if task_id is not None:
@@ -202,7 +212,7 @@ def _after_change(conn: sqlite3.Connection, clip_id: int, old_start: float | Non
                   old_end: float | None, outcome: Outcome) -> bool:
     clip = get_clip(conn, clip_id)
     if old_start is not None and (clip["start_time"], clip["end_time"]) != (old_start, old_end):
-        _refresh_extraction(conn, clip_id, outcome)
+        _follow_boundaries(conn, clip_id, outcome)
     return apply_rating_rule(conn, clip_id, outcome)
 
 

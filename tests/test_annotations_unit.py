@@ -159,7 +159,17 @@ def test_extraction_queue_and_refresh(conn):
     params = json.loads(conn.execute("SELECT params FROM extraction_tasks WHERE id = ?",
                                      (task_id,)).fetchone()[0])
     assert (params["end_time"], params["boundaries_version"]) == (8.5, 2)
+    version = "SELECT raw_clip_version FROM working_clips WHERE raw_clip_id = ?"
+    assert conn.execute(version, (five.raw_clip_id,)).fetchone()[0] == 2  # follows the clip
     assert ann.update_clip(conn, plain, {"end_time": 5.5}).outcome.task_ids == []
+    # Once a project using the clip has framing, the cut stays and the clip becomes outdated.
+    conn.execute("UPDATE extraction_tasks SET status = 'complete'")
+    conn.execute("UPDATE raw_clips SET filename = 'u.mp4' WHERE id = ?", (used,))
+    conn.execute("UPDATE working_clips SET crop_data = '[{\"frame\":0}]' WHERE raw_clip_id = ?",
+                 (used,))
+    assert ann.update_clip(conn, used, {"start_time": 3.5}).outcome.task_ids == []
+    assert conn.execute(version, (used,)).fetchone()[0] == 1
+    assert ann.get_clip(conn, used)["boundaries_version"] == 2
 
 
 def test_delete_clip_objects(conn):
