@@ -180,9 +180,9 @@ def _check_times(start: float, end: float) -> None:
 
 
 def _upsert(conn: sqlite3.Connection, game_id: int, clip: ClipInput, *,
-            bump_on_start: bool) -> tuple[int, bool, bool]:
+            bump_on_start: bool) -> tuple[int, sqlite3.Row | None, bool]:
     """Insert or update the game's clip ending at `clip.end_time`.
-    Returns (id, created, changed)."""
+    Returns (id, the row as it was before or None when created, whether anything changed)."""
     _check_times(clip.start_time, clip.end_time)
     tags = normalize_tags(clip.tags)
     old = conn.execute("SELECT * FROM raw_clips WHERE game_id = ? AND end_time = ?",
@@ -197,7 +197,7 @@ def _upsert(conn: sqlite3.Connection, game_id: int, clip: ClipInput, *,
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (game_id, clip.end_time, *values.values()),
         )
-        return cur.lastrowid, True, True
+        return cur.lastrowid, None, True
     changed = {k: v for k, v in values.items() if old[k] != v}
     if changed:
         sets = ", ".join(f"{k} = ?" for k in changed)
@@ -205,13 +205,16 @@ def _upsert(conn: sqlite3.Connection, game_id: int, clip: ClipInput, *,
             sets += (", boundaries_version = boundaries_version + 1,"
                      " boundaries_updated_at = CURRENT_TIMESTAMP")
         conn.execute(f"UPDATE raw_clips SET {sets} WHERE id = ?", (*changed.values(), old["id"]))
-    return old["id"], False, bool(changed)
+    return old["id"], old, bool(changed)
 
 
-def _after_change(conn: sqlite3.Connection, clip_id: int, old_start: float | None,
-                  old_end: float | None, outcome: Outcome) -> bool:
+def _after_change(conn: sqlite3.Connection, clip_id: int, old: sqlite3.Row | None,
+                  outcome: Outcome) -> bool:
+    """After a clip was created or changed: boundaries that moved are followed, then the
+    5-star rule. Returns whether an auto project was created."""
     clip = get_clip(conn, clip_id)
-    if old_start is not None and (clip["start_time"], clip["end_time"]) != (old_start, old_end):
+    if old is not None and (clip["start_time"], clip["end_time"]) != (old["start_time"],
+                                                                      old["end_time"]):
         _follow_boundaries(conn, clip_id, outcome)
     return apply_rating_rule(conn, clip_id, outcome)
 
@@ -219,12 +222,9 @@ def _after_change(conn: sqlite3.Connection, clip_id: int, old_start: float | Non
 def save_clip(conn: sqlite3.Connection, game_id: int, clip: ClipInput) -> ClipSaved:
     """#14: upsert by (game_id, end_time); a moved start bumps boundaries_version."""
     get_game(conn, game_id)
-    before = conn.execute("SELECT start_time, end_time FROM raw_clips WHERE game_id = ? AND"
-                          " end_time = ?", (game_id, clip.end_time)).fetchone()
-    old_start, old_end = (before[0], before[1]) if before is not None else (None, None)
-    clip_id, created, _ = _upsert(conn, game_id, clip, bump_on_start=True)
-    saved = ClipSaved(clip_id, created=created)
-    saved.project_created = _after_change(conn, clip_id, old_start, old_end, saved.outcome)
+    clip_id, old, _ = _upsert(conn, game_id, clip, bump_on_start=True)
+    saved = ClipSaved(clip_id, created=old is None)
+    saved.project_created = _after_change(conn, clip_id, old, saved.outcome)
     saved.project_id = get_clip(conn, clip_id)["auto_project_id"]
     refresh_game_counts(conn, game_id)
     return saved
@@ -239,20 +239,16 @@ def sync_annotations(conn: sqlite3.Connection, game_id: int,
     for clip in clips:
         wanted[clip.end_time] = clip  # a repeated end time: the last one wins
     result = SyncResult(clip_count=0)
-    existing = conn.execute("SELECT * FROM raw_clips WHERE game_id = ?", (game_id,)).fetchall()
-    starts = {row["end_time"]: row["start_time"] for row in existing}
-    for row in existing:
+    for row in conn.execute("SELECT * FROM raw_clips WHERE game_id = ?", (game_id,)).fetchall():
         if row["end_time"] not in wanted:
             _delete_rows(conn, row, result.outcome)
             result.deleted += 1
-    for end_time, clip in wanted.items():
-        clip_id, created, changed = _upsert(conn, game_id, clip, bump_on_start=False)
-        result.created += int(created)
-        result.updated += int(changed and not created)
-        if created or changed:
-            result.projects_created += _after_change(
-                conn, clip_id, starts.get(end_time), end_time if end_time in starts else None,
-                result.outcome)
+    for clip in wanted.values():
+        clip_id, old, changed = _upsert(conn, game_id, clip, bump_on_start=False)
+        result.created += int(old is None)
+        result.updated += int(changed and old is not None)
+        if changed:
+            result.projects_created += _after_change(conn, clip_id, old, result.outcome)
     if result.created or result.updated or result.deleted:
         refresh_game_counts(conn, game_id)
     result.clip_count = len(wanted)
@@ -311,8 +307,7 @@ def update_clip(conn: sqlite3.Connection, clip_id: int, changes: dict[str, Any])
             sets += (", boundaries_version = boundaries_version + 1,"
                      " boundaries_updated_at = CURRENT_TIMESTAMP")
         conn.execute(f"UPDATE raw_clips SET {sets} WHERE id = ?", (*changed.values(), clip_id))
-    saved.project_created = _after_change(conn, clip_id, old["start_time"], old["end_time"],
-                                          saved.outcome)
+    saved.project_created = _after_change(conn, clip_id, old, saved.outcome)
     saved.project_id = get_clip(conn, clip_id)["auto_project_id"]
     refresh_game_counts(conn, old["game_id"])
     return saved

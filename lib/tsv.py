@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from lib.annotations import ClipInput
 from lib.errors import BadRequest
 from lib.names import KNOWN_TAGS, normalize_tags
 
@@ -27,19 +28,9 @@ _RATING = re.compile(r"^[1-5]$")
 _DURATION = re.compile(r"^\d+(\.\d+)?$")
 
 
-@dataclass(frozen=True)
-class TsvClip:
-    start_time: float
-    end_time: float
-    rating: int
-    tags: list[str]
-    name: str
-    notes: str
-
-
 @dataclass
 class TsvParse:
-    clips: list[TsvClip] = field(default_factory=list)
+    clips: list[ClipInput] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -71,7 +62,7 @@ def _decode(data: bytes | str) -> str:
         raise BadRequest("The TSV file is not UTF-8 text.") from None
 
 
-def _row(number: int, line: str) -> tuple[TsvClip, list[str]]:
+def _row(number: int, line: str) -> tuple[ClipInput, list[str]]:
     cells = line.split("\t")
     if len(cells) not in (5, 6):
         raise BadRequest(f"Line {number}: expected 5 or 6 tab-separated columns, "
@@ -88,7 +79,7 @@ def _row(number: int, line: str) -> tuple[TsvClip, list[str]]:
                          "seconds >= 0.")
     raw_tags = [t for t in (p.strip() for p in tags_text.split(",")) if t]
     tags = normalize_tags(raw_tags)
-    clip = TsvClip(start_time=start, end_time=start + float(duration_text),
+    clip = ClipInput(start_time=start, end_time=start + float(duration_text),
                    rating=int(rating_text), tags=tags, name=name, notes=notes)
     return clip, [t for t in tags if t not in KNOWN_TAGS]
 

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from lib import games as games_lib
 from lib.annotations import (
-    ClipInput,
     Outcome,
     after_commit,
     attach_video,
@@ -27,7 +26,7 @@ from lib.models import GameType
 from lib.storage import content_type_for
 from lib.tsv import MAX_BYTES, format_tsv, parse_tsv
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
-from web.fields import Count, PathId, Rating, Seconds
+from web.fields import ClipBody, Count, PathId, Seconds
 from web.media import content_disposition, playable_url, redirect_or_serve
 
 router = APIRouter(prefix="/api/games", tags=["games"])
@@ -74,22 +73,6 @@ class GameUpdate(BaseModel):
     game_date: dt.date | None = None
     game_type: GameType | None = None
     tournament_name: str | None = None
-
-
-class AnnotationIn(BaseModel):
-    """One item of the #9 array."""
-
-    start_time: Seconds
-    end_time: Seconds
-    name: str | None = ""
-    tags: list[str] | None = None
-    notes: str | None = ""
-    rating: Rating | None = 3
-
-    def clip(self) -> ClipInput:
-        return ClipInput(start_time=self.start_time, end_time=self.end_time,
-                         name=self.name or "", rating=self.rating or 3,
-                         tags=self.tags or [], notes=self.notes or "")
 
 
 async def game_update_body(request: Request) -> GameUpdate:
@@ -297,7 +280,7 @@ def _sync_out(result) -> dict:
 
 
 @router.put("/{game_id}/annotations")
-def save_annotations(game_id: PathId, annotations: list[AnnotationIn], db: Db,
+def save_annotations(game_id: PathId, annotations: list[ClipBody], db: Db,
                      user: CurrentUser, store: Store, runner: JobRunner) -> dict:
     """#9: the full state of the game's annotations (a bare JSON array)."""
     clips = [a.clip() for a in annotations]
@@ -312,11 +295,9 @@ def import_annotations(game_id: PathId, file: Annotated[UploadFile, File()], db:
     """A TSV file in the editor's format; rows are upserted by end time, nothing deleted."""
     db.read(lambda c: games_lib.get_game(c, game_id))
     parsed = parse_tsv(file.file.read(MAX_BYTES + 1))
-    clips = [ClipInput(start_time=c.start_time, end_time=c.end_time, name=c.name,
-                       rating=c.rating, tags=c.tags, notes=c.notes) for c in parsed.clips]
-    result = db.write(lambda c: import_clips(c, game_id, clips))
+    result = db.write(lambda c: import_clips(c, game_id, parsed.clips))
     after_commit(store, runner, user, result.outcome)
-    return {**_sync_out(result), "imported": len(clips), "warnings": parsed.warnings}
+    return {**_sync_out(result), "imported": len(parsed.clips), "warnings": parsed.warnings}
 
 
 @router.get("/{game_id}/annotations.tsv")

@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from lib.annotations import (
-    ClipInput,
     ClipSaved,
     after_commit,
     all_clips,
@@ -18,7 +17,7 @@ from lib.annotations import (
 )
 from lib.keys import Kind, object_key
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
-from web.fields import PathId, Rating, RowId, Seconds
+from web.fields import ClipBody, PathId, Rating, RowId, Seconds
 from web.media import playable_url
 
 router = APIRouter(prefix="/api/clips/raw", tags=["raw clips"])
@@ -27,16 +26,10 @@ LIBRARY_FIELDS = ("id", "name", "filename", "rating", "tags", "notes", "start_ti
                   "game_id", "auto_project_id", "boundaries_version", "created_at")
 
 
-class ClipSave(BaseModel):
+class ClipSave(ClipBody):
     """#14 body."""
 
     game_id: RowId
-    start_time: Seconds
-    end_time: Seconds
-    name: str | None = ""
-    rating: Rating | None = 3
-    tags: list[str] | None = None
-    notes: str | None = ""
 
 
 class ClipPatch(BaseModel):
@@ -84,8 +77,7 @@ def list_raw_clips(db: Db, user: CurrentUser, store: Store, settings: AppSetting
 def save_raw_clip(body: ClipSave, db: Db, user: CurrentUser, store: Store,
                   runner: JobRunner) -> dict:
     """#14: upsert by (game_id, end_time)."""
-    clip = ClipInput(start_time=body.start_time, end_time=body.end_time, name=body.name or "",
-                     rating=body.rating or 3, tags=body.tags or [], notes=body.notes or "")
+    clip = body.clip()
     saved = db.write(lambda c: save_clip(c, body.game_id, clip))
     after_commit(store, runner, user, saved.outcome)
     return _saved_out(saved)
