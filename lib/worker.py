@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from lib.db.sync import UserDatabases
 from lib.errors import DomainError
+from lib.extraction import task_matches_clip
 from lib.finalize import finalize_annotated, finalize_final_video, finalize_working_video
 from lib.jobs import JobLabels, JobProgress, claim_job, fail_job, legacy_ids
 from lib.keys import Kind, object_key
@@ -80,7 +81,8 @@ def run_extract(ctx: WorkerContext, payload: dict) -> dict:
 
     def finalize(conn):
         row = conn.execute(
-            "SELECT t.status, r.id AS clip_id, r.filename, r.boundaries_version"
+            "SELECT t.status, r.id AS clip_id, r.filename, r.boundaries_version, r.start_time,"
+            " r.end_time"
             " FROM extraction_tasks t LEFT JOIN raw_clips r ON r.id = t.raw_clip_id"
             " WHERE t.id = ?",
             (task_id,),
@@ -94,7 +96,7 @@ def run_extract(ctx: WorkerContext, payload: dict) -> dict:
                 (TaskStatus.ERROR.value, result.get("error"), task_id),
             )
             return {"stale": False, "replaced": None}
-        current = row["boundaries_version"] == params.get("boundaries_version")
+        current = task_matches_clip(params, row)
         replaced = None
         if current:
             replaced = row["filename"] or None

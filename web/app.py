@@ -18,8 +18,10 @@ from web.routers import (
     auth,
     export_jobs,
     exports,
+    games,
     health,
     projects,
+    raw_clips,
     storage_local,
     working_clips,
     ws,
@@ -60,8 +62,9 @@ def create_app(
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for module in (health, settings_router, auth, storage_local, exports, export_jobs, ws,
-                   projects, working_clips):
+    routers = (health, settings_router, auth, storage_local, games, raw_clips, projects,
+               working_clips, exports, export_jobs, ws)
+    for module in routers:
         app.include_router(module.router)
     logging.getLogger("reel_ballers").setLevel(logging.INFO)
     return app
