@@ -63,17 +63,20 @@ _CONTEXT = {}
 
 
 def _context():
-    """One worker context per container: store, databases cache, progress store."""
-    if "ctx" not in _CONTEXT:
-        from lib.config import Settings
+    """One worker context per container (and per storage configuration): store, database
+    cache, progress store."""
+    from lib.config import Settings
+
+    settings = Settings.from_env()
+    key = (settings.storage, str(settings.data_dir), settings.s3_endpoint_url, settings.s3_bucket)
+    if key not in _CONTEXT:
         from lib.db.sync import UserDatabases
         from lib.storage import make_store
         from lib.worker import WorkerContext
 
-        settings = Settings.from_env()
         store = make_store(settings)
-        _CONTEXT["ctx"] = WorkerContext(store, UserDatabases(store), _progress())
-    return _CONTEXT["ctx"]
+        _CONTEXT[key] = WorkerContext(store, UserDatabases(store), _progress())
+    return _CONTEXT[key]
 
 
 def _run(job_name: str, payload: dict) -> dict:

@@ -174,9 +174,17 @@ def job_with_project(conn: sqlite3.Connection, export_id: str) -> dict:
     return dict(row)
 
 
+RECENT_WINDOW = "-10 minutes"
+
+
 def active_jobs(conn: sqlite3.Connection) -> list[dict]:
-    rows = conn.execute(_WIRE_SQL + " WHERE j.status IN (?, ?) ORDER BY j.created_at, j.id",
-                        (ExportStatus.PENDING.value, ExportStatus.PROCESSING.value)).fetchall()
+    """Jobs still running, and those that ended in the last minutes (a page reloaded while
+    its export finished learns the outcome)."""
+    rows = conn.execute(
+        _WIRE_SQL + " WHERE j.status IN (?, ?) OR j.completed_at >= datetime('now', ?)"
+        " ORDER BY j.created_at, j.id",
+        (ExportStatus.PENDING.value, ExportStatus.PROCESSING.value, RECENT_WINDOW),
+    ).fetchall()
     return [dict(r) for r in rows]
 
 

@@ -98,7 +98,8 @@ def test_active_unacknowledged_and_acknowledge(local_api):
         write(local_api, lambda c, j=job_id: create_job(c, j, ExportType.OVERLAY, {}))
     write(local_api, lambda c: fail_job(c, "a2", "Nope."))
     dbs = local_api.app.state.dbs
-    assert {r["id"] for r in dbs.read(USER, active_jobs)} == {"a1", "a3"}
+    active = {r["id"]: r["status"] for r in dbs.read(USER, active_jobs)}
+    assert active == {"a1": "pending", "a2": "error", "a3": "pending"}  # a2 just ended
     assert [r["id"] for r in dbs.read(USER, unacknowledged_jobs)] == ["a2"]
     assert write(local_api, lambda c: acknowledge(c, ["a2", "zzz"])) == 1
     assert dbs.read(USER, unacknowledged_jobs) == []
