@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from lib.db.migrate import migrate
+from lib.db.migrate import NewerDatabase, migrate
 
 _HEADER = b"SQLite format 3\x00"
 
@@ -37,11 +37,15 @@ def open_image(data: bytes | None) -> sqlite3.Connection:
             conn.deserialize(bytes(image))
         except sqlite3.DatabaseError as err:
             raise CorruptDatabase(f"The stored database cannot be opened: {err}.") from err
-    _configure(conn)
     try:
+        _configure(conn)
         migrate(conn)
     except sqlite3.DatabaseError as err:
+        conn.close()
         raise CorruptDatabase(f"The stored database cannot be read: {err}.") from err
+    except NewerDatabase as err:
+        conn.close()
+        raise CorruptDatabase(f"The stored database is newer than this service: {err}") from err
     return conn
 
 
