@@ -77,7 +77,8 @@ class S3Server:
                                        request_handler=_Handler)
             self._server.conns = set()
             self._server.conn_lock = threading.Lock()
-            self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                            daemon=True)
             self._thread.start()
         return self
 

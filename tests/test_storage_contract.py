@@ -280,6 +280,7 @@ def test_local_urls_are_signed_per_method_key_and_expiry(tmp_path):
         other = parts.path.replace(KEY, "u2/games/" + "0" * 32 + ".mp4")
         for bad in (
             f"{parts.path}?exp={query['exp']}&sig={'0' * 64}",             # forged signature
+            f"{parts.path}?exp={query['exp']}&sig=%C3%A9",                 # non-ASCII signature
             f"{other}?exp={query['exp']}&sig={query['sig']}",              # another key
             f"{parts.path}?exp={int(query['exp']) + 1}&sig={query['sig']}",  # longer expiry
         ):

@@ -43,7 +43,8 @@ def sign_local_url(secret: str, method: str, key: str, expires_at: int) -> str:
 def verify_local_url(secret: str, method: str, key: str, expires_at: int, sig: str) -> bool:
     if expires_at < time.time():
         return False
-    return hmac.compare_digest(sign_local_url(secret, method, key, expires_at), sig)
+    expected = sign_local_url(secret, method, key, expires_at).encode()
+    return hmac.compare_digest(expected, sig.encode())  # bytes: sig may be any unicode
 
 
 class LocalDirStore:

@@ -11,6 +11,7 @@ import tempfile
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from lib.errors import DomainError, NotFound
 from lib.storage.local import verify_local_url
@@ -51,7 +52,8 @@ async def put_object(
         with os.fdopen(fd, "wb") as fh:
             async for chunk in request.stream():
                 fh.write(chunk)
-        store.upload_file(key, tmp)
+        # Copying a game-sized file into the store must not block the event loop.
+        etag = await run_in_threadpool(store.upload_file, key, tmp)
     finally:
         os.unlink(tmp)
-    return Response(status_code=200, headers={"ETag": f'"{store.head(key).etag}"'})
+    return Response(status_code=200, headers={"ETag": f'"{etag}"'})
