@@ -60,20 +60,20 @@ def test_settings_persist_for_another_container(api, tmp_path):
         other.close()
 
 
-def test_every_enum_value_is_accepted(local_api):
+def test_every_enum_value_is_accepted(api):
     for key, values in (("statusFilter", STATUS), ("aspectFilter", ASPECT),
                         ("creationFilter", CREATION)):
         for value in values:
-            r = local_api.client.put("/api/settings", json={"projectFilters": {key: value}})
+            r = api.client.put("/api/settings", json={"projectFilters": {key: value}})
             assert r.status_code == 200 and r.json()["projectFilters"][key] == value
     for value in ("16:9", "9:16", "4:3", "1:1"):
-        r = local_api.client.put("/api/settings", json={"framing": {"defaultAspectRatio": value}})
+        r = api.client.put("/api/settings", json={"framing": {"defaultAspectRatio": value}})
         assert r.json()["framing"]["defaultAspectRatio"] == value
     for value in ("cut", "fade", "dissolve"):
-        r = local_api.client.put("/api/settings", json={"framing": {"defaultTransition": value}})
+        r = api.client.put("/api/settings", json={"framing": {"defaultTransition": value}})
         assert r.json()["framing"]["defaultTransition"] == value
     for value in ("original", "brightness_boost", "dark_overlay"):
-        r = local_api.client.put("/api/settings",
+        r = api.client.put("/api/settings",
                                  json={"overlay": {"highlightEffectType": value}})
         assert r.json()["overlay"]["highlightEffectType"] == value
 
@@ -97,32 +97,32 @@ def test_invalid_enum_is_422_and_changes_nothing(api, body):
     assert api.client.get("/api/settings").json() == before
 
 
-def test_unknown_keys_are_carried_along(local_api):
+def test_unknown_keys_are_carried_along(api):
     body = {"projectFilters": {"sortOrder": "newest"}, "experimental": {"beta": True}}
-    r = local_api.client.put("/api/settings", json=body)
+    r = api.client.put("/api/settings", json=body)
     assert r.status_code == 200
-    got = local_api.client.get("/api/settings").json()
+    got = api.client.get("/api/settings").json()
     assert got["projectFilters"] == {**DEFAULTS["projectFilters"], "sortOrder": "newest"}
     assert got["experimental"] == {"beta": True}
 
 
-def test_nulls_and_empty_bodies_change_nothing(local_api):
-    local_api.client.put("/api/settings", json={"projectFilters": {"aspectFilter": "4:3"}})
+def test_nulls_and_empty_bodies_change_nothing(api):
+    api.client.put("/api/settings", json={"projectFilters": {"aspectFilter": "4:3"}})
     expected = merged(projectFilters={"aspectFilter": "4:3"})
     for body in ({}, {"projectFilters": None}, {"projectFilters": {"aspectFilter": None}}):
-        r = local_api.client.put("/api/settings", json=body)
+        r = api.client.put("/api/settings", json=body)
         assert r.status_code == 200 and r.json() == expected
 
 
 @pytest.mark.parametrize("stored", ["not json", "[]", "null", '{"projectFilters": 5}'])
-def test_project_filters_always_present(local_api, stored):
+def test_project_filters_always_present(api, stored):
     """Whatever is stored (old or broken data), the editor can destructure projectFilters."""
-    local_api.app.state.dbs.write("a", lambda c: c.execute(
+    api.app.state.dbs.write("a", lambda c: c.execute(
         "INSERT INTO user_settings (id, settings_json) VALUES (1, ?)", (stored,)))
-    body = local_api.client.get("/api/settings").json()
+    body = api.client.get("/api/settings").json()
     assert set(body["projectFilters"]) >= {"statusFilter", "aspectFilter", "creationFilter"}
     assert body["projectFilters"]["statusFilter"] == "uncompleted"
-    r = local_api.client.put("/api/settings", json={"projectFilters": {"statusFilter": "all"}})
+    r = api.client.put("/api/settings", json={"projectFilters": {"statusFilter": "all"}})
     assert r.status_code == 200
     assert r.json()["projectFilters"] == {**DEFAULTS["projectFilters"], "statusFilter": "all"}
 

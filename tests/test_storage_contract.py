@@ -295,6 +295,42 @@ def test_local_urls_are_signed_per_method_key_and_expiry(tmp_path):
         harness.close()
 
 
+@pytest.mark.parametrize(
+    "header,status,span",
+    [("bytes=0-", 206, (0, 10239)), ("bytes=-100", 206, (10140, 10239)),
+     ("bytes=100-199", 206, (100, 199)), ("bytes=10000-99999", 206, (10000, 10239)),
+     ("bytes=10240-", 416, None), ("bytes=-0", 416, None), ("bytes=500-100", 200, None),
+     ("bytes=0-0,5-6", 200, None), ("items=0-1", 200, None)],
+)
+def test_local_urls_serve_ranges(tmp_path, header, status, span):
+    store = LocalDirStore(tmp_path / "objects")
+    harness = Api(store, tmp_path)
+    try:
+        data = payload(10240)
+        store.put_bytes(KEY, data)
+        url = store.presign_get(KEY, 600)
+        r = harness.client.get(url, headers={"Range": header})
+        assert r.status_code == status
+        assert r.headers["accept-ranges"] == "bytes"
+        if status == 206:
+            assert r.content == data[span[0]: span[1] + 1]
+            assert r.headers["content-range"] == f"bytes {span[0]}-{span[1]}/10240"
+        elif status == 416:
+            assert r.headers["content-range"] == "bytes */10240"
+        else:
+            assert r.content == data
+        head = harness.client.head(url)
+        assert head.status_code == 200 and head.headers["content-length"] == "10240"
+        assert head.content == b""
+        stale = harness.client.get(url, headers={"Range": "bytes=0-9", "If-Range": '"old"'})
+        assert stale.status_code == 200 and stale.content == data
+        fresh = harness.client.get(url, headers={"Range": "bytes=0-9",
+                                                 "If-Range": head.headers["etag"]})
+        assert fresh.status_code == 206 and fresh.content == data[:10]
+    finally:
+        harness.close()
+
+
 def test_s3_store_down_raises_storage_unavailable():
     from lib.storage.s3 import S3Store
     from tests.s3server import free_port
