@@ -252,3 +252,14 @@ def test_invalid_user_id_is_rejected_before_storage(store):
     with pytest.raises(BadRequest):
         a.read("a/b", names)
     assert a.cached_users() == []
+
+
+def test_user_deleted_by_another_container(store):
+    a, b = container(store), container(store)
+    a.write(UID, insert("old"))
+    assert b.read(UID, names) == {"old"}
+    assert b.delete_user(UID) == 1
+    assert a.read(UID, names) == set()  # revalidation sees the object is gone
+    a.write(UID, insert("new"))
+    assert remote_names(store) == {"new"}
+    assert b.read(UID, names) == {"new"}
