@@ -13,16 +13,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from lib.errors import DomainError, NotFound
+from lib.errors import Forbidden, NotFound
 from lib.storage.local import verify_local_url
 from web.deps import AppSettings, Store
 from web.media import object_response
 
 router = APIRouter(tags=["storage"])
-
-
-class Forbidden(DomainError):
-    status = 403
 
 
 def _check(store, settings, method: str, key: str, exp: int, sig: str) -> None:
