@@ -403,6 +403,7 @@ def test_empty_file_is_a_fresh_database():
     [
         (b"this is not a database at all, just some text" * 50, "not a SQLite file"),
         (b"\x89PNG\r\n\x1a\n" + bytes(5000), "not a SQLite file"),
+        (SEED_BYTES[:19], "not a SQLite file"),  # not even a whole header
         (SEED_BYTES[:5000], "cannot"),  # a truncated SQLite file
         (SEED_BYTES[:100] + bytes(len(SEED_BYTES) - 100), "cannot"),  # pages zeroed
     ],

@@ -26,15 +26,16 @@ def open_image(data: bytes | None) -> sqlite3.Connection:
     current schema. `None` gives a fresh, empty database."""
     conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
     if data:
-        if not data.startswith(_HEADER):
+        if not data.startswith(_HEADER) or len(data) < 100:  # 100 = the file header
             raise CorruptDatabase("The stored database is not a SQLite file.")
-        image = bytearray(data)
+        image = data
         # A file written in WAL mode says so in header bytes 18-19; an in-memory database
         # cannot use WAL, so read it as a rollback-journal database (same pages).
-        if image[18] == 2 or image[19] == 2:
+        if data[18] == 2 or data[19] == 2:
+            image = bytearray(data)
             image[18] = image[19] = 1
         try:
-            conn.deserialize(bytes(image))
+            conn.deserialize(image)  # SQLite copies the buffer: no copy of our own
         except sqlite3.DatabaseError as err:
             raise CorruptDatabase(f"The stored database cannot be opened: {err}.") from err
     try:
