@@ -140,7 +140,7 @@ def test_revalidate_on_read_sees_another_containers_write(store):
 
 
 def test_group_commit_shares_uploads_and_isolates_errors(store):
-    slow = SlowPut(store, 0.05)
+    slow = SlowPut(store, 0.1)
     a = container(slow)
     a.write(UID, insert("seed"))
     n = 24
