@@ -32,7 +32,8 @@ def verify_token(secret: str, token: str) -> str:
         validate_user_id(user_id)
     except (ValueError, BadRequest):
         raise InvalidToken("malformed") from None
-    if not hmac.compare_digest(_sig(secret, f"{user_id}.{expires}"), sig):
+    # bytes: compare_digest refuses non-ASCII str (a crafted header would be a 500)
+    if not hmac.compare_digest(_sig(secret, f"{user_id}.{expires}").encode(), sig.encode()):
         raise InvalidToken("bad signature")
     if expires_at < time.time():
         raise InvalidToken("expired")

@@ -28,6 +28,20 @@ def deep_merge(base: dict, patch: dict) -> dict:
     return out
 
 
+def _conforming(stored: dict, defaults: dict) -> dict:
+    """`stored` without values that would replace a section of the defaults by a non-object
+    (old or broken data): the editor destructures `projectFilters.statusFilter`."""
+    out = {}
+    for key, value in stored.items():
+        default = defaults.get(key)
+        if isinstance(default, dict):
+            if not isinstance(value, dict):
+                continue
+            value = _conforming(value, default)
+        out[key] = value
+    return out
+
+
 def _stored(conn: sqlite3.Connection) -> dict:
     row = conn.execute("SELECT settings_json FROM user_settings WHERE id = 1").fetchone()
     if row is None:
@@ -36,7 +50,7 @@ def _stored(conn: sqlite3.Connection) -> dict:
         data = json.loads(row[0] or "{}")
     except ValueError:
         return {}
-    return data if isinstance(data, dict) else {}
+    return _conforming(data, DEFAULTS) if isinstance(data, dict) else {}
 
 
 def get_settings(conn: sqlite3.Connection) -> dict:

@@ -22,9 +22,11 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     if m.group(1):
         start = int(m.group(1))
         end = int(m.group(2)) if m.group(2) else size - 1
+        if m.group(2) and start > end:
+            return None  # not a valid range-spec (RFC 9110 §14.1.1): ignore the header
     else:
         start, end = max(0, size - int(m.group(2))), size - 1
-    if start >= size or start > end:
+    if start >= size:
         return "invalid"
     return start, min(end, size - 1)
 

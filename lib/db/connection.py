@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from lib.db.migrate import migrate
+from lib.db.migrate import NewerDatabase, migrate
 
 _HEADER = b"SQLite format 3\x00"
 
@@ -26,22 +26,27 @@ def open_image(data: bytes | None) -> sqlite3.Connection:
     current schema. `None` gives a fresh, empty database."""
     conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
     if data:
-        if not data.startswith(_HEADER):
+        if not data.startswith(_HEADER) or len(data) < 100:  # 100 = the file header
             raise CorruptDatabase("The stored database is not a SQLite file.")
-        image = bytearray(data)
+        image = data
         # A file written in WAL mode says so in header bytes 18-19; an in-memory database
         # cannot use WAL, so read it as a rollback-journal database (same pages).
-        if image[18] == 2 or image[19] == 2:
+        if data[18] == 2 or data[19] == 2:
+            image = bytearray(data)
             image[18] = image[19] = 1
         try:
-            conn.deserialize(bytes(image))
+            conn.deserialize(image)  # SQLite copies the buffer: no copy of our own
         except sqlite3.DatabaseError as err:
             raise CorruptDatabase(f"The stored database cannot be opened: {err}.") from err
-    _configure(conn)
     try:
+        _configure(conn)
         migrate(conn)
     except sqlite3.DatabaseError as err:
+        conn.close()
         raise CorruptDatabase(f"The stored database cannot be read: {err}.") from err
+    except NewerDatabase as err:
+        conn.close()
+        raise CorruptDatabase(f"The stored database is newer than this service: {err}") from err
     return conn
 
 

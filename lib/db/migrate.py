@@ -254,8 +254,8 @@ def _migrate_legacy(conn: sqlite3.Connection, existing: set[str]) -> None:
                 f'INSERT INTO "_new_{name}" ({", ".join(cols)}) VALUES ({placeholders})',
                 [tuple(row.get(c) for c in cols) for row in rows],
             )
-    for name in list(existing):
-        conn.execute(f'DROP TABLE "{name}"')
+    for name in existing & (set(TABLES) | set(_LEGACY_SOURCE.values())):
+        conn.execute(f'DROP TABLE "{name}"')  # tables we do not know are left as they are
     for name in TABLE_ORDER:
         conn.execute(f'ALTER TABLE "_new_{name}" RENAME TO "{name}"')
     for sql in INDEXES:

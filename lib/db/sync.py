@@ -144,11 +144,12 @@ class UserDatabases:
                 except ObjectNotFound:
                     data, etag = None, None
                 self.stats.downloads += 1
-            elif entry.etag is None:
-                info = self.store.head(key)
-                if info is None:
+            elif entry.etag is None:  # a new user: has another container created it?
+                try:
+                    data, etag = self.store.get_bytes(key)
+                except ObjectNotFound:
+                    self.stats.not_modified += 1
                     return
-                data, etag = self.store.get_bytes(key)
                 self.stats.downloads += 1
             else:
                 try:
@@ -214,9 +215,7 @@ class UserDatabases:
             for attempt in range(self.max_attempts):
                 self._revalidate(entry, force=force)
                 conn = entry.conn
-                before = conn.total_changes
-                self._apply(conn, batch)
-                if conn.total_changes == before:
+                if not self._apply(conn, batch):
                     return  # nothing changed: no upload needed
                 data = snapshot(conn)
                 try:
@@ -247,14 +246,19 @@ class UserDatabases:
                 op.done.set()
 
     @staticmethod
-    def _apply(conn: sqlite3.Connection, batch: list[_Op]) -> None:
+    def _apply(conn: sqlite3.Connection, batch: list[_Op]) -> int:
+        """Run every op in one transaction; the number of rows the successful ops changed
+        (the changes of an op that failed were rolled back and do not count)."""
+        changed = 0
         conn.execute("BEGIN IMMEDIATE")
         try:
             for op in batch:
                 op.result, op.error = None, None
+                before = conn.total_changes
                 conn.execute("SAVEPOINT op")
                 try:
                     op.result = op.fn(conn)
+                    changed += conn.total_changes - before
                 except Exception as err:  # this op fails alone; the others commit
                     conn.execute("ROLLBACK TO op")
                     op.error = err
@@ -265,6 +269,7 @@ class UserDatabases:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        return changed
 
     @staticmethod
     def _fail(batch: list[_Op], err: BaseException) -> None:

@@ -7,14 +7,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from lib.auth import InvalidToken, verify_token
-from lib.errors import DomainError
+from lib.errors import Forbidden
 from web.deps import SESSION_COOKIE, AppSettings, CurrentUser, Unauthorized
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
-
-
-class Forbidden(DomainError):
-    status = 403
 
 
 class Login(BaseModel):

@@ -11,17 +11,14 @@ import tempfile
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from lib.errors import DomainError, NotFound
+from lib.errors import Forbidden, NotFound
 from lib.storage.local import verify_local_url
 from web.deps import AppSettings, Store
 from web.media import object_response
 
 router = APIRouter(tags=["storage"])
-
-
-class Forbidden(DomainError):
-    status = 403
 
 
 def _check(store, settings, method: str, key: str, exp: int, sig: str) -> None:
@@ -51,7 +48,8 @@ async def put_object(
         with os.fdopen(fd, "wb") as fh:
             async for chunk in request.stream():
                 fh.write(chunk)
-        store.upload_file(key, tmp)
+        # Copying a game-sized file into the store must not block the event loop.
+        etag = await run_in_threadpool(store.upload_file, key, tmp)
     finally:
         os.unlink(tmp)
-    return Response(status_code=200, headers={"ETag": f'"{store.head(key).etag}"'})
+    return Response(status_code=200, headers={"ETag": f'"{etag}"'})
