@@ -14,7 +14,7 @@ from lib.runner import LocalRunner, Runner
 from lib.storage import ObjectStore, make_store
 from lib.worker import WorkerContext, handle
 from web.errors import install_error_handlers
-from web.routers import auth, health, storage_local
+from web.routers import auth, downloads, health, overlay, storage_local
 from web.routers import settings as settings_router
 
 
@@ -51,7 +51,7 @@ def create_app(
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for module in (health, settings_router, auth, storage_local):
+    for module in (health, settings_router, auth, storage_local, overlay, downloads):
         app.include_router(module.router)
     logging.getLogger("reel_ballers").setLevel(logging.INFO)
     return app
