@@ -53,7 +53,7 @@ class ActionRoute(APIRoute):
         return route
 
 
-actions = APIRouter(prefix="/api/export", tags=["overlay"], route_class=ActionRoute)
+actions = APIRouter(route_class=ActionRoute)  # mounted under `router`
 
 
 class OverlayActionBody(BaseModel):
