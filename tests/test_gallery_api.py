@@ -18,7 +18,7 @@ def downloads(api, query: str = "", headers=None) -> dict:
 
 
 def assert_item_shape(item: dict) -> None:
-    assert ITEM_FIELDS <= set(item)
+    assert set(item) >= ITEM_FIELDS
     assert isinstance(item["id"], int) and isinstance(item["filename"], str)
     assert isinstance(item["project_name"], str) and item["project_name"]
     assert item["file_size"] is None or isinstance(item["file_size"], int)

@@ -1,0 +1,172 @@
+"""Job body: the before/after comparison video (#40). Plain Python: no Modal, no DB, no HTTP.
+
+`run(spec, store, progress) -> JobResult`. For each track (in clip order) the source range
+[start_frame, end_frame] of `source_key` (frames at the source's own fps) plays in the top
+half of a 1080×1920 frame under a "Before" title, and the matching part of the final video in
+the bottom half under "After". The final video is shared between the tracks in proportion to
+their source lengths (exact for cut joins at 1× speed: the final video is the clips one after
+another). The shorter half holds its last frame until the longer one ends. 30 fps, H.264
+with the media engine's encoder settings, no audio.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lib.errors import DomainError
+from lib.jobspecs import JobResult, coerce
+from lib.media.encode import x264_cli_args
+from lib.media.probe import MediaInfo, probe
+from lib.media.tools import run_ffmpeg
+from lib.progress import Progress
+from lib.storage import ObjectStore
+
+FPS = 30
+ASSETS = Path(__file__).resolve().parent / "assets"
+TITLE_SIZE = 64
+
+
+class Track(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    source_key: str
+    start_frame: int = Field(ge=0)
+    end_frame: int
+    clip_index: int = 0
+
+    @model_validator(mode="after")
+    def check_order(self) -> Track:
+        if self.end_frame <= self.start_frame:
+            raise ValueError("end_frame must be after start_frame")
+        return self
+
+
+class BeforeAfterSpec(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    final_key: str
+    output_key: str
+    tracks: list[Track] = Field(min_length=1)
+    width: int = Field(1080, ge=16, le=4096)
+    height: int = Field(1920, ge=16, le=4096)
+
+
+def title_font() -> Path:
+    """The media engine's bundled font (no system fonts assumed)."""
+    fonts = sorted(p for p in ASSETS.glob("*") if p.suffix.lower() in (".ttf", ".otf"))
+    if not fonts:
+        raise DomainError("The bundled title font is missing from functions/assets.")
+    return fonts[0]
+
+
+def _escape(path: Path) -> str:
+    """A path as a filter-graph option value."""
+    return str(path).replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'")
+
+
+def _half(label_in: str, start: float, end: float, pad: float, title: str, width: int,
+          height: int, font: Path, label_out: str) -> str:
+    """One half: cut [start, end], 30 fps, fit into width×height, hold, title."""
+    return (
+        f"[{label_in}]trim=start={start:.6f}:end={end:.6f},setpts=PTS-STARTPTS,fps={FPS},"
+        f"scale={width}:{height}:force_original_aspect_ratio=decrease:flags=lanczos,"
+        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,"
+        f"tpad=stop_mode=clone:stop_duration={pad:.6f},"
+        f"drawtext=fontfile='{_escape(font)}':text={title}:fontcolor=white:"
+        f"fontsize={TITLE_SIZE}:box=1:boxcolor=black@0.55:boxborderw=18:"
+        f"x=(w-text_w)/2:y=36[{label_out}]"
+    )
+
+
+def plan_parts(tracks: list[Track], sources: dict[str, MediaInfo],
+               final: MediaInfo) -> list[dict[str, float]]:
+    """Per track: the source range (seconds) and its share of the final video."""
+    ranges = []
+    for track in tracks:
+        info = sources[track.source_key]
+        start = min(track.start_frame / info.fps, info.duration)
+        end = min(track.end_frame / info.fps, info.duration)
+        if end - start < 1 / FPS:
+            raise DomainError(f"Clip {track.clip_index + 1}'s source range is empty.")
+        ranges.append((start, end))
+    total = sum(end - start for start, end in ranges)
+    parts, offset = [], 0.0
+    for start, end in ranges:
+        share = final.duration * (end - start) / total
+        parts.append({"before_start": start, "before_end": end,
+                      "after_start": offset, "after_end": offset + share})
+        offset += share
+    return parts
+
+
+def filter_graph(parts: list[dict[str, float]], source_inputs: list[int], width: int,
+                 height: int, font: Path) -> str:
+    half = height // 2
+    n = len(parts)
+    chains = []  # an input stream may feed several chains: ffmpeg decodes it for each
+    for i, (part, src) in enumerate(zip(parts, source_inputs, strict=True)):
+        before = part["before_end"] - part["before_start"]
+        after = part["after_end"] - part["after_start"]
+        length = max(before, after)
+        chains.append(_half(f"{src}:v", part["before_start"], part["before_end"],
+                            length - before, "Before", width, half, font, f"b{i}"))
+        chains.append(_half("0:v", part["after_start"],
+                            part["after_end"], length - after, "After", width, half, font,
+                            f"a{i}"))
+        chains.append(f"[b{i}][a{i}]vstack=inputs=2,trim=duration={length:.6f},"
+                      f"setpts=PTS-STARTPTS[s{i}]")
+    chains.append("".join(f"[s{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0[out]")
+    return ";".join(chains)
+
+
+def render(spec: BeforeAfterSpec, workdir: Path, store: ObjectStore,
+           progress: Progress) -> dict[str, Any]:
+    progress(2, "download", "Downloading the videos")
+    final_path = workdir / "final.mp4"
+    store.download_file(spec.final_key, final_path)
+    final = probe(final_path)
+    keys = list(dict.fromkeys(t.source_key for t in spec.tracks))
+    paths, infos = {}, {}
+    for i, key in enumerate(keys):
+        paths[key] = workdir / f"source_{i}.mp4"
+        store.download_file(key, paths[key])
+        infos[key] = probe(paths[key])
+        progress(5 + 25 * (i + 1) / len(keys), "download", "Downloading the source clips")
+    tracks = sorted(spec.tracks, key=lambda t: t.clip_index)
+    parts = plan_parts(tracks, infos, final)
+    progress(35, "processing", "Rendering the comparison")
+    inputs = ["-i", final_path]
+    for key in keys:
+        inputs += ["-i", paths[key]]
+    source_inputs = [1 + keys.index(t.source_key) for t in tracks]
+    graph = filter_graph(parts, source_inputs, spec.width, spec.height, title_font())
+    out_path = workdir / "before_after.mp4"
+    run_ffmpeg([*inputs, "-filter_complex", graph, "-map", "[out]", "-an",
+                *x264_cli_args(FPS), "-r", str(FPS), "-movflags", "+faststart", out_path],
+               "Rendering the before/after video")
+    out = probe(out_path)
+    progress(90, "upload", "Uploading")
+    store.upload_file(spec.output_key, out_path, content_type="video/mp4")
+    return {"duration": out.duration, "width": out.width, "height": out.height,
+            "fps": out.fps, "size": out.size}
+
+
+def run(spec: BeforeAfterSpec | dict, store: ObjectStore, progress=None) -> JobResult:
+    """The job: a result with status complete (output_key, duration, size) or error."""
+    reporter = Progress(progress)
+    try:
+        spec = coerce(BeforeAfterSpec, spec)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JobResult.failure(f"Invalid before/after request: {where}: {first['msg']}.")
+    try:
+        with tempfile.TemporaryDirectory(prefix="before_after_") as tmp:
+            made = render(spec, Path(tmp), store, reporter)
+    except DomainError as err:
+        reporter(100, "error", err.message)
+        return JobResult.failure(err.message)
+    reporter(100, "complete", "Done")
+    return JobResult(status="complete", output_key=spec.output_key, method="render", **made)
