@@ -14,13 +14,28 @@ working video of the same clip (any project) gets them back, transformed into it
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lib.errors import BadRequest
+from lib.keyframes import CROP_PROPS, EDITOR_FPS, CropBox, CropTrack, KeyframeTrack
 from lib.overlay_actions import SPAN_INFERRED, editor_frame, keyframe_time, normalize_regions
+from lib.segments import SegmentPlan, parse_segments
 
 _EPS = 1e-6
+
+
+class _UnclampedCrop:
+    """The crop spline when the source frame size is unknown (nothing to clamp to)."""
+
+    def __init__(self, keyframes: list[dict]):
+        self.track = KeyframeTrack(keyframes, CROP_PROPS)
+
+    def at(self, t: float) -> CropBox:
+        values = self.track.at(t * EDITOR_FPS)
+        return CropBox(values["x"], values["y"], values["width"], values["height"])
 
 
 @dataclass(frozen=True)
@@ -31,9 +46,8 @@ class ClipPlacement:
     raw_clip_id: int | None
     start: float  # working-video seconds where the clip begins
     end: float  # ... and ends
-    clip_duration: float  # seconds of the source clip (before trim and speed)
-    crop: list[dict]  # crop keyframes (source pixels, editor frames)
-    segments: dict  # {boundaries, segmentSpeeds, trimRange}
+    plan: SegmentPlan  # trim + speed: clip-relative working time ⇄ source time
+    crop: CropTrack | _UnclampedCrop  # the crop box (source pixels) at a source time
 
 
 @dataclass(frozen=True)
@@ -72,23 +86,14 @@ def _exported_clips(conn: sqlite3.Connection, project_id: int) -> list[sqlite3.R
     ).fetchall()
 
 
-def _segments_of(row: sqlite3.Row) -> dict:
-    segments = _json(row["segments_data"], None)
-    segments = dict(segments) if isinstance(segments, dict) else {}
-    if not segments.get("trimRange"):
-        timing = _json(row["timing_data"], None)
-        if isinstance(timing, dict) and timing.get("trimRange"):
-            segments["trimRange"] = timing["trimRange"]
-    return segments
-
-
-def _clip_duration(row: sqlite3.Row, segments: dict) -> float | None:
-    boundaries = segments.get("boundaries")
-    if isinstance(boundaries, list) and boundaries:
-        return float(boundaries[-1])
+def _plan_of(row: sqlite3.Row) -> SegmentPlan:
+    """The clip's trim/speed plan (segments_data; timing_data's trimRange as a fallback)."""
+    timing = _json(row["timing_data"], None)
+    trim = timing.get("trimRange") if isinstance(timing, dict) else None
+    duration = None
     if row["raw_start"] is not None and row["raw_end"] is not None:
-        return float(row["raw_end"]) - float(row["raw_start"])
-    return None
+        duration = float(row["raw_end"]) - float(row["raw_start"])
+    return parse_segments(row["segments_data"], duration, trim)
 
 
 def default_crop(source: tuple[int, int], aspect_ratio: str) -> list[dict]:
@@ -105,29 +110,37 @@ def default_crop(source: tuple[int, int], aspect_ratio: str) -> list[dict]:
 
 
 def _js_round(value: float) -> int:
-    return editor_frame(value / 30)  # Math.round(value), half up
+    return math.floor(value + 0.5)  # Math.round: halves round up
+
+
+def _crop_of(row: sqlite3.Row, aspect_ratio: str | None) -> CropTrack | _UnclampedCrop | None:
+    crop = [k for k in _json(row["crop_data"], []) or [] if isinstance(k, dict)]
+    size = (row["source_width"], row["source_height"])
+    if not crop and all(size) and aspect_ratio:
+        crop = default_crop(size, aspect_ratio)
+    if not crop:
+        return None
+    return CropTrack(crop, *size) if all(size) else _UnclampedCrop(crop)
 
 
 def clip_layout(conn: sqlite3.Connection, project_id: int) -> list[ClipPlacement]:
-    """The project's clips as placed in its working video. Stops at the first clip whose
-    length or crop cannot be known (e.g. an uploaded clip with no segments)."""
+    """The project's clips as placed in its working video, one after another. Stops at the
+    first clip whose length or crop cannot be known (e.g. an uploaded clip never framed)."""
     project = conn.execute("SELECT aspect_ratio FROM projects WHERE id = ?",
                            (project_id,)).fetchone()
+    aspect = project["aspect_ratio"] if project is not None else None
     placements: list[ClipPlacement] = []
     offset = 0.0
     for index, row in enumerate(_exported_clips(conn, project_id)):
-        segments = _segments_of(row)
-        duration = _clip_duration(row, segments)
-        crop = [k for k in _json(row["crop_data"], []) or [] if isinstance(k, dict)]
-        if not crop and row["source_width"] and row["source_height"] and project is not None:
-            crop = default_crop((row["source_width"], row["source_height"]),
-                                project["aspect_ratio"])
-        if duration is None or duration <= 0 or not crop:
+        try:
+            plan, crop = _plan_of(row), _crop_of(row, aspect)
+        except BadRequest:  # segments or crop the renderer would refuse too
             break
-        length = _output_duration(segments, duration)
-        placements.append(ClipPlacement(index, row["raw_clip_id"], offset, offset + length,
-                                        duration, crop, segments))
-        offset += length
+        if crop is None:
+            break
+        placements.append(ClipPlacement(index, row["raw_clip_id"], offset,
+                                        offset + plan.duration, plan, crop))
+        offset += plan.duration
     return placements
 
 
@@ -138,32 +151,6 @@ def _frame_of(video: sqlite3.Row, regions: list[dict]) -> Frame | None:
         if region.get("videoWidth") and region.get("videoHeight"):
             return Frame(float(region["videoWidth"]), float(region["videoHeight"]))
     return None
-
-
-# -- one point through a clip: the media engine's segments and crop spline ------------------
-
-def _output_duration(segments: dict, clip_duration: float) -> float:
-    from lib.segments import output_duration
-
-    return output_duration(segments, clip_duration)
-
-
-def _to_source_time(segments: dict, clip_duration: float, t: float) -> float:
-    from lib.segments import output_to_source
-
-    return output_to_source(segments, clip_duration, t)
-
-
-def _to_output_time(segments: dict, clip_duration: float, s: float) -> float | None:
-    from lib.segments import source_to_output
-
-    return source_to_output(segments, clip_duration, s)
-
-
-def _crop_at(crop: list[dict], source_time: float) -> dict:
-    from lib.keyframes import interpolate_crop
-
-    return interpolate_crop(crop, source_time * 30)
 
 
 # -- regions through one clip ----------------------------------------------------------------
@@ -188,30 +175,27 @@ def _scaled_box(box: dict, to_point: Callable, sx: float, sy: float) -> dict:
     return {**box, "bbox": moved} if inner is not box else moved
 
 
-class _ClipSpace:
-    """Pixels and seconds of one clip: working video (W×H, clip-relative output seconds)
-    ⇄ raw clip (source pixels, source seconds)."""
+class ClipSpace:
+    """Pixels and seconds of one clip: working video (W×H, seconds of the working video)
+    ⇄ raw clip (source pixels, seconds of the clip)."""
 
     def __init__(self, clip: ClipPlacement, frame: Frame):
         self.clip, self.frame = clip, frame
-        self.length = clip.end - clip.start
-        self.lo = _to_source_time(clip.segments, clip.clip_duration, 0.0)
-        self.hi = _to_source_time(clip.segments, clip.clip_duration, self.length)
+        self.lo, self.hi = clip.plan.source_start, clip.plan.source_end
 
     def source_time(self, working_time: float) -> float:
-        local = min(max(working_time - self.clip.start, 0.0), self.length)
-        return _to_source_time(self.clip.segments, self.clip.clip_duration, local)
+        return self.clip.plan.to_source(working_time - self.clip.start)
 
     def working_time(self, source_time: float) -> float | None:
+        """None when the source time is trimmed away."""
         if source_time < self.lo - _EPS or source_time > self.hi + _EPS:
             return None
-        local = _to_output_time(self.clip.segments, self.clip.clip_duration,
-                                min(max(source_time, self.lo), self.hi))
+        local = self.clip.plan.to_working(min(max(source_time, self.lo), self.hi))
         return None if local is None else self.clip.start + local
 
-    def scale(self, source_time: float) -> tuple[dict, float, float]:
-        box = _crop_at(self.clip.crop, source_time)
-        return box, box["width"] / self.frame.width, box["height"] / self.frame.height
+    def scale(self, source_time: float) -> tuple[CropBox, float, float]:
+        box = self.clip.crop.at(source_time)
+        return box, box.width / self.frame.width, box.height / self.frame.height
 
     def contains(self, working_time: float) -> bool:
         return self.clip.start - _EPS <= working_time <= self.clip.end + _EPS
@@ -230,7 +214,7 @@ _SPACE_KEYS = ("keyframes", "detections", "start_time", "end_time", "videoWidth"
                "videoHeight", SPAN_INFERRED)
 
 
-def region_to_raw(region: dict, space: _ClipSpace) -> dict:
+def region_to_raw(region: dict, space: ClipSpace) -> dict:
     """A working-video region (of this clip) in raw-clip space."""
     out = {k: v for k, v in region.items() if k not in _SPACE_KEYS}
     out["start_time"] = space.source_time(float(region.get("start_time") or 0.0))
@@ -242,8 +226,8 @@ def region_to_raw(region: dict, space: _ClipSpace) -> dict:
             continue
         s = space.source_time(t)
         box, sx, sy = space.scale(s)
-        keyframes.append(_moved_keyframe(keyframe, s, box["x"] + keyframe["x"] * sx,
-                                         box["y"] + float(keyframe.get("y") or 0) * sy, sx, sy))
+        keyframes.append(_moved_keyframe(keyframe, s, box.x + keyframe["x"] * sx,
+                                         box.y + float(keyframe.get("y") or 0) * sy, sx, sy))
     out["keyframes"] = keyframes
     detections = []
     for det in region.get("detections") or []:
@@ -253,7 +237,7 @@ def region_to_raw(region: dict, space: _ClipSpace) -> dict:
             continue
         s = space.source_time(det["timestamp"])
         box, sx, sy = space.scale(s)
-        to_raw = lambda x, y, b=box, sx=sx, sy=sy: (b["x"] + x * sx, b["y"] + y * sy)  # noqa: E731
+        to_raw = lambda x, y, b=box, sx=sx, sy=sy: (b.x + x * sx, b.y + y * sy)  # noqa: E731
         detections.append({**det, "timestamp": s,
                            "boxes": [_scaled_box(b, to_raw, sx, sy)
                                      for b in det.get("boxes") or [] if isinstance(b, dict)]})
@@ -262,7 +246,7 @@ def region_to_raw(region: dict, space: _ClipSpace) -> dict:
     return out
 
 
-def region_to_working(region: dict, space: _ClipSpace) -> dict | None:
+def region_to_working(region: dict, space: ClipSpace) -> dict | None:
     """A raw-clip region in this clip's working-video space; None when none of it is
     visible (trimmed away)."""
     start = max(float(region.get("start_time") or 0.0), space.lo)
@@ -279,8 +263,8 @@ def region_to_working(region: dict, space: _ClipSpace) -> dict | None:
         if t is None or not isinstance(keyframe.get("x"), int | float):
             continue
         box, sx, sy = space.scale(s)
-        keyframes.append(_moved_keyframe(keyframe, t, (keyframe["x"] - box["x"]) / sx,
-                                         (float(keyframe.get("y") or 0) - box["y"]) / sy,
+        keyframes.append(_moved_keyframe(keyframe, t, (keyframe["x"] - box.x) / sx,
+                                         (float(keyframe.get("y") or 0) - box.y) / sy,
                                          1 / sx, 1 / sy))
     out["keyframes"] = keyframes
     detections = []
@@ -291,8 +275,8 @@ def region_to_working(region: dict, space: _ClipSpace) -> dict | None:
         if t is None:
             continue
         box, sx, sy = space.scale(det["timestamp"])
-        to_working = lambda x, y, b=box, sx=sx, sy=sy: ((x - b["x"]) / sx,  # noqa: E731
-                                                        (y - b["y"]) / sy)
+        to_working = lambda x, y, b=box, sx=sx, sy=sy: ((x - b.x) / sx,  # noqa: E731
+                                                        (y - b.y) / sy)
         detections.append({**det, "timestamp": t,
                            "boxes": [_scaled_box(b, to_working, 1 / sx, 1 / sy)
                                      for b in det.get("boxes") or [] if isinstance(b, dict)]})
@@ -330,7 +314,7 @@ def save_clip_defaults(conn: sqlite3.Connection, project_id: int, video: sqlite3
             frame = _region_frame(region, default_frame)
             if frame is None or _clip_of(region, layout) is not clip:
                 continue
-            raw_regions.append(region_to_raw(region, _ClipSpace(clip, frame)))
+            raw_regions.append(region_to_raw(region, ClipSpace(clip, frame)))
         cur = conn.execute(
             "UPDATE raw_clips SET default_highlight_regions = :v"
             " WHERE id = :id AND default_highlight_regions IS NOT :v",
@@ -366,7 +350,7 @@ def restore_into(conn: sqlite3.Connection, project_id: int, video: sqlite3.Row,
                  f" ({','.join('?' * len(ids))})", ids)} if ids else {}
     merged = list(stored)
     for clip in layout:
-        space = _ClipSpace(clip, frame)
+        space = ClipSpace(clip, frame)
         restored = [r for r in (region_to_working(d, space) for d in
                                 saved.get(clip.raw_clip_id, [])) if r is not None]
         if not restored:

@@ -26,10 +26,10 @@ from typing import Any
 
 from lib.db.migrate import normalize_regions_json
 from lib.errors import BadRequest, DomainError, NotFound
+from lib.keyframes import EDITOR_FPS
 from lib.models import EffectType, OverlayAction
 
 KEYFRAME_TOLERANCE = 0.02  # seconds, the editor's (and the old backend's) match window
-EDITOR_FPS = 30  # keyframe `frame` ticks per second, whatever the video's fps
 DEFAULT_SPAN = 2.0  # seconds: a region created from a single time
 SPAN_INFERRED = "span_inferred"  # region flag: the span follows its keyframes
 DEFAULT_OPACITY = 0.15
