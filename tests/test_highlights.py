@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from lib.db.connection import open_image
 from lib.highlights import clip_layout, default_crop, restore_into, save_clip_defaults
+from lib.overlay_actions import editor_frame
 from lib.projects import add_working_clip, create_project
 from tests.overlay_helpers import add_clip, make_game, make_project, make_raw_clip, read
 
@@ -106,7 +107,7 @@ def test_working_to_raw_to_working_round_trip(specs, data):
             assert k1["time"] == pytest.approx(k0["time"], abs=FRAME)
             for key in ("x", "y", "radiusX", "radiusY"):
                 assert k1[key] == pytest.approx(k0[key], abs=1.0), key
-            assert k1["frame"] == round(k1["time"] * 30)
+            assert k1["frame"] == editor_frame(k1["time"])
     conn.close()
 
 
