@@ -11,18 +11,15 @@ with the media engine's encoder settings, no audio.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from functions.jobkit import publish, run_job
 from lib.errors import DomainError
-from lib.jobspecs import JobResult, coerce
-from lib.media.encode import x264_cli_args
-from lib.media.probe import MediaInfo, probe
-from lib.media.tools import run_ffmpeg
-from lib.progress import Progress
+from lib.jobspecs import JobResult
+from lib.media import MediaInfo, local_input, probe, run_ffmpeg, x264_cli_args
+from lib.progress import Progress, ProgressSink
 from lib.storage import ObjectStore
 
 FPS = 30
@@ -117,56 +114,49 @@ def filter_graph(parts: list[dict[str, float]], source_inputs: list[int], width:
                             f"a{i}"))
         chains.append(f"[b{i}][a{i}]vstack=inputs=2,trim=duration={length:.6f},"
                       f"setpts=PTS-STARTPTS[s{i}]")
-    chains.append("".join(f"[s{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0[out]")
+    chains.append("".join(f"[s{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0[joined]")
     return ";".join(chains)
 
 
+def encoder_args() -> tuple[list[str], str]:
+    """The media engine's x264 settings, with its `-vf` tail (the bt709 tags) returned
+    separately: a -filter_complex output cannot also take -vf."""
+    args = x264_cli_args(FPS)
+    i = args.index("-vf")
+    tail = args[i + 1]
+    return args[:i] + args[i + 2:], tail
+
+
 def render(spec: BeforeAfterSpec, workdir: Path, store: ObjectStore,
-           progress: Progress) -> dict[str, Any]:
-    progress(2, "download", "Downloading the videos")
-    final_path = workdir / "final.mp4"
-    store.download_file(spec.final_key, final_path)
+           progress: Progress) -> JobResult:
+    progress(2, "download", "Fetching the videos")
+    final_path = local_input(store, spec.final_key, workdir)
     final = probe(final_path)
     keys = list(dict.fromkeys(t.source_key for t in spec.tracks))
-    paths, infos = {}, {}
+    paths: dict[str, Path] = {}
+    infos: dict[str, MediaInfo] = {}
     for i, key in enumerate(keys):
-        paths[key] = workdir / f"source_{i}.mp4"
-        store.download_file(key, paths[key])
+        paths[key] = local_input(store, key, workdir)
         infos[key] = probe(paths[key])
-        progress(5 + 25 * (i + 1) / len(keys), "download", "Downloading the source clips")
+        progress(5 + 25 * (i + 1) / len(keys), "download", "Fetching the source clips")
     tracks = sorted(spec.tracks, key=lambda t: t.clip_index)
     parts = plan_parts(tracks, infos, final)
     progress(35, "processing", "Rendering the comparison")
-    inputs = ["-i", final_path]
+    inputs: list[str | Path] = ["-i", final_path]
     for key in keys:
         inputs += ["-i", paths[key]]
     source_inputs = [1 + keys.index(t.source_key) for t in tracks]
     graph = filter_graph(parts, source_inputs, spec.width, spec.height, title_font())
+    x264, tags = encoder_args()
     out_path = workdir / "before_after.mp4"
-    run_ffmpeg([*inputs, "-filter_complex", graph, "-map", "[out]", "-an",
-                *x264_cli_args(FPS), "-r", str(FPS), "-movflags", "+faststart", out_path],
+    run_ffmpeg([*inputs, "-filter_complex", f"{graph};[joined]{tags}[out]", "-map", "[out]",
+                "-an", *x264, "-r", str(FPS), "-movflags", "+faststart", out_path],
                "Rendering the before/after video")
-    out = probe(out_path)
-    progress(90, "upload", "Uploading")
-    store.upload_file(spec.output_key, out_path, content_type="video/mp4")
-    return {"duration": out.duration, "width": out.width, "height": out.height,
-            "fps": out.fps, "size": out.size}
+    return publish(JobResult, store, spec.output_key, out_path, progress, method="render")
 
 
-def run(spec: BeforeAfterSpec | dict, store: ObjectStore, progress=None) -> JobResult:
-    """The job: a result with status complete (output_key, duration, size) or error."""
-    reporter = Progress(progress)
-    try:
-        spec = coerce(BeforeAfterSpec, spec)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return JobResult.failure(f"Invalid before/after request: {where}: {first['msg']}.")
-    try:
-        with tempfile.TemporaryDirectory(prefix="before_after_") as tmp:
-            made = render(spec, Path(tmp), store, reporter)
-    except DomainError as err:
-        reporter(100, "error", err.message)
-        return JobResult.failure(err.message)
-    reporter(100, "complete", "Done")
-    return JobResult(status="complete", output_key=spec.output_key, method="render", **made)
+def run(spec: BeforeAfterSpec | dict, store: ObjectStore,
+        progress: ProgressSink | None = None) -> JobResult:
+    """The job: a complete result (output_key, duration, size) or an error result."""
+    return run_job(JobResult, BeforeAfterSpec, spec, progress,
+                   lambda parsed, workdir, reporter: render(parsed, workdir, store, reporter))
