@@ -299,6 +299,16 @@ def _clip_of(region: dict, layout: list[ClipPlacement]) -> ClipPlacement | None:
     return layout[-1] if start <= layout[-1].end + _EPS else None
 
 
+def _safely(transform: Callable[[dict, ClipSpace], dict | None], region: dict,
+            space: ClipSpace) -> dict | None:
+    """Old or hand-written data may hold non-numbers; such a region is not carried over
+    (highlight reuse must never make an overlay action fail)."""
+    try:
+        return transform(region, space)
+    except (TypeError, ValueError, KeyError, ZeroDivisionError):
+        return None
+
+
 def save_clip_defaults(conn: sqlite3.Connection, project_id: int, video: sqlite3.Row,
                        regions: list[dict]) -> int:
     """Save each clip's regions (in raw-clip space) as its raw clip's default highlights.
@@ -314,7 +324,9 @@ def save_clip_defaults(conn: sqlite3.Connection, project_id: int, video: sqlite3
             frame = _region_frame(region, default_frame)
             if frame is None or _clip_of(region, layout) is not clip:
                 continue
-            raw_regions.append(region_to_raw(region, ClipSpace(clip, frame)))
+            moved = _safely(region_to_raw, region, ClipSpace(clip, frame))
+            if moved is not None:
+                raw_regions.append(moved)
         cur = conn.execute(
             "UPDATE raw_clips SET default_highlight_regions = :v"
             " WHERE id = :id AND default_highlight_regions IS NOT :v",
@@ -351,7 +363,7 @@ def restore_into(conn: sqlite3.Connection, project_id: int, video: sqlite3.Row,
     merged = list(stored)
     for clip in layout:
         space = ClipSpace(clip, frame)
-        restored = [r for r in (region_to_working(d, space) for d in
+        restored = [r for r in (_safely(region_to_working, d, space) for d in
                                 saved.get(clip.raw_clip_id, [])) if r is not None]
         if not restored:
             continue

@@ -195,3 +195,19 @@ def test_no_restore_once_the_overlay_was_edited(api):
     api.app.state.dbs.write("a", saved)  # another project saves highlights for the clip
     body = api.client.get(f"/api/export/projects/{pid}/overlay-data").json()
     assert body["highlights_data"] == [] and body["version"] == 1
+
+
+def test_junk_in_old_regions_never_breaks_an_action(api):
+    gid = make_game(api, "a")
+    raw = make_raw_clip(api, "a", gid, 0.0, 5.0)
+    junk = {"id": "old", "start_time": 0.5, "end_time": 2.0,
+            "keyframes": [{"time": 1.0, "x": 5, "y": "top", "radiusX": 1, "radiusY": 1}]}
+    pid, _ = make_project(api, "a", "P", highlights=[junk])
+    add_clip(api, "a", pid, raw, crop=CROP_A)
+    res = api.client.post(f"/api/export/projects/{pid}/overlay/actions", json={
+        "action": "add_keyframe", "target": {"region_id": "new"},
+        "data": _keyframe(3.0, 400.0, 700.0)})
+    assert res.status_code == 200, res.text
+    saved = read(api, "a", lambda c: json.loads(c.execute(
+        "SELECT default_highlight_regions FROM raw_clips WHERE id = ?", (raw,)).fetchone()[0]))
+    assert [r["id"] for r in saved] == ["new"]
