@@ -132,12 +132,30 @@ def clamp_crop(box: Mapping[str, float], frame_w: int, frame_h: int) -> CropBox:
     return CropBox(x, y, w, h)
 
 
-class CropTrack:
-    """Crop keyframes of one clip, in source pixels; `at(t)` is the clamped box at time t."""
+def centered_crop(frame_w: int, frame_h: int, aspect: float | None) -> CropBox:
+    """The largest centred box of aspect `aspect` (w/h) in the frame; the frame when None."""
+    if not aspect:
+        return CropBox(0.0, 0.0, float(frame_w), float(frame_h))
+    w, h = float(frame_w), float(frame_h)
+    if w / h > aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    return CropBox((frame_w - w) / 2, (frame_h - h) / 2, w, h)
 
-    def __init__(self, keyframes: Iterable[Mapping[str, Any]], frame_w: int, frame_h: int):
+
+class CropTrack:
+    """Crop keyframes of one clip, in source pixels; `at(t)` is the clamped box at time t.
+
+    Without keyframes the crop is the largest centred box of `default_aspect` (what the editor
+    shows for a clip never opened), or the whole frame.
+    """
+
+    def __init__(self, keyframes: Iterable[Mapping[str, Any]], frame_w: int, frame_h: int,
+                 default_aspect: float | None = None):
         self.track = KeyframeTrack(keyframes, CROP_PROPS)
         self.frame_w, self.frame_h = frame_w, frame_h
+        self.default = centered_crop(frame_w, frame_h, default_aspect)
         for f, values in zip(self.track.frames, self.track.values, strict=True):
             x, y, w, h = values
             if not all(math.isfinite(v) for v in values) or w <= 0 or h <= 0:
@@ -152,7 +170,7 @@ class CropTrack:
         """The crop at source time t (seconds); the whole frame when there are no keyframes."""
         values = self.track.at(t * EDITOR_FPS)
         if values is None:
-            return CropBox(0.0, 0.0, float(self.frame_w), float(self.frame_h))
+            return self.default
         return clamp_crop(values, self.frame_w, self.frame_h)
 
 

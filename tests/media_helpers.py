@@ -54,10 +54,10 @@ def make_video(
 ) -> Path:
     """A video of a moving test pattern (or `source`, a lavfi graph) with a 440 Hz tone."""
     src = source or f"testsrc2=size={width}x{height}:rate={fps}"
-    args: list[str | Path] = ["-f", "lavfi", "-i", f"{src}:duration={duration}"]
+    args: list[str | Path] = ["-f", "lavfi", "-t", str(duration), "-i", src]
     if audio:
         tone = audio_source or "sine=frequency=440:sample_rate=48000"
-        args += ["-f", "lavfi", "-i", f"{tone}:duration={duration}"]
+        args += ["-f", "lavfi", "-t", str(duration), "-i", tone]
     if video_args is None:
         args += x264_cli_args(fps, vf)
     else:

@@ -150,3 +150,22 @@ class FrameReader:
         ):
             raise media_error(TRUNCATED)
 
+
+
+def sample_frames(frames: Iterator[DecodedFrame], times: Iterator[float], fps: float
+                  ) -> Iterator[DecodedFrame]:
+    """For each time (non-decreasing), the frame shown then: the last one at or before it.
+
+    Repeats frames when times come faster than frames (slow motion, a higher output rate) and
+    skips them when slower. A frame counts as shown from a quarter frame early (timestamp
+    jitter). Raises StopIteration-free: yields nothing when `frames` is empty.
+    """
+    tolerance = 0.25 / fps
+    current = next(frames, None)
+    if current is None:
+        return
+    upcoming = next(frames, None)
+    for t in times:
+        while upcoming is not None and upcoming.t <= t + tolerance:
+            current, upcoming = upcoming, next(frames, None)
+        yield current

@@ -1,0 +1,203 @@
+"""Framing export (the working video): crop + trim + speed + resize + encode, one or many clips.
+
+Per output frame n (time n / fps) of a clip, the segment plan gives the source time s; the
+shown source frame is the last one at or before s (slow motion repeats frames evenly, fast
+motion skips them); the crop is the keyframe spline at s (editor ticks s * 30); the crop is
+resized to the output size by the upscaler. Clips are joined in the frame domain (cut, fade,
+dissolve) inside a single encode; the soundtrack (trim, atempo, cross-fades) is rendered by a
+parallel ffmpeg, cut to each clip's exact video length, so A/V stay within a frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from functions.jobkit import publish, run_job
+from functions.transitions import join
+from functions.upscale import Upscaler, make_upscaler
+from lib.errors import DomainError
+from lib.jobspecs import FramingClip, FramingResult, FramingSpec, Part
+from lib.keyframes import CropTrack
+from lib.media import (
+    AudioJob,
+    AudioPiece,
+    Chapter,
+    FrameReader,
+    MediaInfo,
+    VideoEncoder,
+    Yuv420,
+    local_input,
+    media_error,
+    mux,
+    probe,
+)
+from lib.media.frames import sample_frames
+from lib.media.probe import snap_rate
+from lib.progress import Progress, ProgressSink
+from lib.segments import SegmentPlan, parse_segments
+from lib.storage.base import ObjectStore
+
+VERTICAL_SIZE = (810, 1440)
+MAX_WIDE = (2560, 1440)
+
+
+@dataclass
+class ClipPlan:
+    index: int
+    spec: FramingClip
+    path: Path
+    info: MediaInfo
+    plan: SegmentPlan
+    crops: CropTrack
+    frames: int  # output frames of this clip
+
+    @property
+    def label(self) -> str:
+        return self.spec.name or f"Clip {self.index + 1}"
+
+
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+def output_size(spec: FramingSpec) -> tuple[int, int]:
+    """Requested size (made even), else 810x1440 for 9:16 and a fit in 2560x1440 otherwise."""
+    if spec.output_width and spec.output_height:
+        return _even(spec.output_width), _even(spec.output_height)
+    aspect = aspect_value(spec.aspect_ratio)
+    if aspect is None or abs(aspect - 9 / 16) < 1e-3:
+        return VERTICAL_SIZE
+    max_w, max_h = MAX_WIDE
+    if aspect >= max_w / max_h:
+        return max_w, _even(max_w / aspect)
+    return _even(max_h * aspect), max_h
+
+
+def aspect_value(aspect_ratio: str | None) -> float | None:
+    try:
+        a, b = (float(x) for x in (aspect_ratio or "").split(":"))
+        return a / b if a > 0 and b > 0 else None
+    except ValueError:
+        return None
+
+
+def run(spec: FramingSpec | dict, store: ObjectStore, progress: ProgressSink) -> FramingResult:
+    """Render `spec.clips` into `spec.output_key`."""
+    return run_job(FramingResult, FramingSpec, spec, progress,
+                   lambda s, work, p: _framing(s, store, work, p))
+
+
+def _plan_clips(spec: FramingSpec, store: ObjectStore, work: Path, rate: Fraction | None,
+                out_aspect: float) -> list[ClipPlan]:
+    plans: list[ClipPlan] = []
+    paths: dict[str, Path] = {}
+    for i, clip in enumerate(spec.clips):
+        try:
+            if clip.source_key not in paths:
+                paths[clip.source_key] = local_input(store, clip.source_key, work)
+            path = paths[clip.source_key]
+            info = probe(path)
+            plan = parse_segments(clip.segments, info.duration, clip.trim_range)
+            crops = CropTrack(clip.crop_keyframes, info.display_width, info.display_height,
+                              default_aspect=out_aspect)
+        except DomainError as err:
+            if len(spec.clips) > 1:
+                err.message = f"Clip {i + 1}: {err.message}"
+            raise
+        clip_rate = rate or info.frame_rate
+        frames = max(1, round(plan.duration * clip_rate))
+        plans.append(ClipPlan(i, clip, path, info, plan, crops, frames))
+    return plans
+
+
+def _framing(spec: FramingSpec, store: ObjectStore, work: Path, progress: Progress
+             ) -> FramingResult:
+    progress(1, "download", "Fetching the clips")
+    width, height = output_size(spec)
+    target = snap_rate(spec.fps) if spec.fps else None
+    clips = _plan_clips(spec, store, work, target, width / height)
+    rate = target or clips[0].info.frame_rate
+    for clip in clips:
+        clip.frames = max(1, round(clip.plan.duration * rate))
+    kind = spec.transition.type if len(clips) > 1 else "cut"
+    overlap = 0
+    if kind != "cut":
+        overlap = min(round(spec.transition.duration * rate), min(c.frames for c in clips) // 2)
+    starts, t = [], 0
+    for clip in clips:
+        starts.append(t)
+        t += clip.frames - overlap
+    total_frames = t + overlap
+
+    audio = None
+    if spec.include_audio and any(c.info.has_audio for c in clips):
+        pieces = [
+            AudioPiece(str(c.path) if c.info.has_audio else None, c.info.clip_offset,
+                       c.plan.segments, float(c.frames / rate))
+            for c in clips
+        ]
+        audio = AudioJob(pieces, work / "audio.m4a", crossfade=float(overlap / rate))
+    upscaler = make_upscaler(spec.upscaler)
+    progress(3, "processing", "Rendering the video")
+    report = progress.span(3, 93, "processing")
+    video = work / "video.mp4"
+    try:
+        with VideoEncoder(video, width, height, rate) as encoder:
+            frames = join((_clip_frames(c, rate, upscaler, width, height) for c in clips),
+                          kind, overlap)
+            for frame in frames:
+                encoder.write(frame)
+                if encoder.frames % 15 == 0:
+                    report(encoder.frames / total_frames,
+                           f"Rendering frame {encoder.frames}/{total_frames}")
+        progress(94, "processing", "Mixing the audio")
+        audio_path = audio.wait() if audio is not None else None
+    except BaseException:
+        if audio is not None:
+            audio.cancel()
+        raise
+    parts = [
+        Part(index=c.index, start=float(s / rate), end=float((s + c.frames) / rate),
+             name=c.label)
+        for c, s in zip(clips, starts, strict=True)
+    ]
+    chapters = [Chapter(p.start, p.end, p.name) for p in parts] if len(parts) > 1 else []
+    out = work / "working.mp4"
+    mux(video, out, audio=audio_path, chapters=chapters, workdir=work)
+    return publish(
+        FramingResult, store, spec.output_key, out, progress, method="render",
+        upscaler=upscaler.name, parts=parts,
+        clip_starts=[p.start for p in parts], clip_durations=[p.end - p.start for p in parts],
+    )
+
+
+def _clip_frames(clip: ClipPlan, rate: Fraction, upscaler: Upscaler, width: int,
+                 height: int) -> Iterator[av.VideoFrame]:
+    return upscaler.resize_stream(_crops(clip, rate), width, height)
+
+
+def _crops(clip: ClipPlan, rate: Fraction) -> Iterator[Yuv420]:
+    """The crop of the shown source frame for each output frame of the clip."""
+    info, plan = clip.info, clip.plan
+    reader = FrameReader(clip.path, info, start=plan.source_start,
+                         end=plan.source_end + 2.0 / info.fps)
+    times = [plan.to_source(float(n / rate)) for n in range(clip.frames)]
+    src_w, src_h = info.display_width, info.display_height
+    shown = sample_frames(iter(reader), iter(times), info.fps)
+    for s in times:
+        current = next(shown, None)
+        if current is None:
+            raise media_error(f"{clip.label} has no frames in its trim range.")
+        x, y, w, h = clip.crops.at(s).rounded(src_w, src_h)
+        planes = current.planes(info.rotation)
+        cx, cy = x // 2, y // 2
+        yield Yuv420(
+            planes.y[y : y + h, x : x + w],
+            planes.u[cy : cy + h // 2, cx : cx + w // 2],
+            planes.v[cy : cy + h // 2, cx : cx + w // 2],
+        )
