@@ -24,6 +24,7 @@ from lib.storage import ObjectStore
 
 FPS = 30
 ASSETS = Path(__file__).resolve().parent / "assets"
+TITLE_FONT = "DejaVuSans-Bold.ttf"
 TITLE_SIZE = 64
 
 
@@ -51,11 +52,11 @@ class BeforeAfterSpec(BaseModel):
 
 
 def title_font() -> Path:
-    """The media engine's bundled font (no system fonts assumed)."""
-    fonts = sorted(p for p in ASSETS.glob("*") if p.suffix.lower() in (".ttf", ".otf"))
-    if not fonts:
+    """The media engine's bundled bold font (no system fonts assumed)."""
+    font = ASSETS / TITLE_FONT
+    if not font.is_file():
         raise DomainError("The bundled title font is missing from functions/assets.")
-    return fonts[0]
+    return font
 
 
 def _escape(path: Path) -> str:
