@@ -46,8 +46,7 @@ def enqueue(conn: sqlite3.Connection, raw_clip_id: int, project_id: int | None =
         (raw_clip_id, *ACTIVE),
     ).fetchall()
     for task in active:
-        params = json.loads(task["params"] or "{}")
-        if params.get("boundaries_version") == clip["boundaries_version"]:
+        if task_matches_clip(json.loads(task["params"] or "{}"), clip):
             return None
     params = {
         "task_type": "clip_extraction",
@@ -65,6 +64,14 @@ def enqueue(conn: sqlite3.Connection, raw_clip_id: int, project_id: int | None =
         (TaskStatus.PENDING.value, json.dumps(params), raw_clip_id, project_id, clip["game_id"]),
     )
     return cur.lastrowid
+
+
+def task_matches_clip(params: dict, clip: sqlite3.Row) -> bool:
+    """Whether a task's range is still the clip's range (start, end and boundaries version;
+    the full-state save rewrites start_time without a version bump)."""
+    return (params.get("boundaries_version"), params.get("start_time"),
+            params.get("end_time")) == (clip["boundaries_version"], clip["start_time"],
+                                        clip["end_time"])
 
 
 def enqueue_for_project(conn: sqlite3.Connection, project_id: int) -> list[int]:

@@ -5,8 +5,20 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
+from lib.clip_versions import (
+    clip_display_name,
+    get_clip,
+    latest_clips,
+    latest_version,
+    require_project,
+    write_framing,
+)
+from lib.errors import BadRequest, NotFound
+from lib.extraction import enqueue
+from lib.framing_state import load_stored
 from lib.keys import Kind
-from lib.models import AspectRatio
+from lib.models import AspectRatio, ProjectMode
+from lib.names import normalize_tags
 
 
 def create_project(conn: sqlite3.Connection, name: str, aspect_ratio: str = "9:16",
@@ -82,3 +94,122 @@ def delete_project(conn: sqlite3.Connection, project_id: int) -> list[tuple[Kind
                  (project_id,))
     conn.execute("DELETE FROM projects WHERE id = ?", (project_id,))
     return objects
+
+
+# -- project-level operations of the Projects & Framing API (#26–#30) ---------------------------
+
+def create_project_from_clips(conn: sqlite3.Connection, name: str, aspect_ratio: str, *,
+                              clip_ids: list[int], game_ids: list[int], min_rating: int,
+                              tags: list[str]) -> tuple[int, list[int]]:
+    """#26: `clip_ids` win and keep their order; without them the filters pick the clips
+    (games, rating ≥ min_rating, ALL tags). Returns (project id, extraction task ids to
+    dispatch after the commit)."""
+    name = (name or "").strip()
+    if not name:
+        raise BadRequest("A project needs a name.")
+    raw_ids = list(dict.fromkeys(clip_ids)) if clip_ids else _filtered_clip_ids(
+        conn, game_ids, min_rating, tags)
+    if clip_ids:
+        marks = ",".join("?" for _ in raw_ids)
+        found = {r[0] for r in conn.execute(
+            f"SELECT id FROM raw_clips WHERE id IN ({marks})", tuple(raw_ids))}
+        missing = [i for i in raw_ids if i not in found]
+        if missing:
+            raise NotFound(f"Clip {missing[0]} was not found in the library.")
+    if not raw_ids:
+        raise BadRequest("No clips match these filters.")
+    project_id = create_project(conn, name, aspect_ratio)
+    tasks = []
+    for raw_clip_id in raw_ids:
+        add_working_clip(conn, project_id, raw_clip_id=raw_clip_id)
+        task = enqueue(conn, raw_clip_id, project_id)
+        if task is not None:
+            tasks.append(task)
+    return project_id, tasks
+
+
+def _filtered_clip_ids(conn: sqlite3.Connection, game_ids: list[int], min_rating: int,
+                       tags: list[str]) -> list[int]:
+    sql = "SELECT id, tags FROM raw_clips WHERE rating >= ?"
+    params: list = [min_rating or 0]
+    if game_ids:
+        sql += f" AND game_id IN ({','.join('?' for _ in game_ids)})"
+        params += list(game_ids)
+    wanted = set(normalize_tags(tags))
+    out = []
+    for row in conn.execute(sql + " ORDER BY game_id, start_time, id", params):
+        clip_tags = set(normalize_tags(load_stored(row["tags"]) or []))
+        if wanted <= clip_tags:
+            out.append(row["id"])
+    return out
+
+
+def mark_project_opened(conn: sqlite3.Connection, project_id: int, *,
+                        update_last_opened: bool, current_mode: str | None) -> dict:
+    """#27: `last_opened_at` ("continue where you left off") and the mode last used."""
+    require_project(conn, project_id)
+    if update_last_opened:
+        conn.execute("UPDATE projects SET last_opened_at = CURRENT_TIMESTAMP WHERE id = ?",
+                     (project_id,))
+    if current_mode is not None:
+        conn.execute("UPDATE projects SET current_mode = ? WHERE id = ?",
+                     (ProjectMode(current_mode).value, project_id))
+    row = require_project(conn, project_id)
+    return {"success": True, "id": project_id, "last_opened_at": row["last_opened_at"],
+            "current_mode": row["current_mode"]}
+
+
+def discard_uncommitted(conn: sqlite3.Connection, project_id: int) -> int:
+    """#28: drop the framing edits made since the last export: every unexported version
+    above 1 (a version > 1 only exists on top of an exported one). Returns how many."""
+    require_project(conn, project_id)
+    return conn.execute(
+        "DELETE FROM working_clips WHERE project_id = ? AND exported_at IS NULL AND version > 1",
+        (project_id,),
+    ).rowcount
+
+
+def outdated_clips(conn: sqlite3.Connection, project_id: int) -> list[dict]:
+    """#29: clips whose library clip's boundaries changed since they were taken
+    (working_clips.raw_clip_version ≠ raw_clips.boundaries_version; unknown counts as 1)."""
+    require_project(conn, project_id)
+    return [
+        {
+            "working_clip_id": row["id"],
+            "raw_clip_id": row["raw_clip_id"],
+            "clip_name": clip_display_name(row),
+            "raw_clip_version": row["raw_clip_version"],
+            "boundaries_version": row["boundaries_version"],
+            "start_time": row["start_time"],
+            "end_time": row["end_time"],
+        }
+        for row in latest_clips(conn, project_id)
+        if row["raw_clip_id"] is not None and row["boundaries_version"] is not None
+        and (row["raw_clip_version"] or 1) != row["boundaries_version"]
+    ]
+
+
+def refresh_outdated_clips(conn: sqlite3.Connection, project_id: int,
+                           working_clip_ids: list[int]) -> tuple[list[dict], list[int]]:
+    """#30 "Use Latest": each named clip takes its library clip's current boundaries. Its
+    framing (keyframes, splits, trim) referred to the old range and is reset, as a new
+    version when the clip was exported; the clip is re-extracted with the new range.
+    Returns (what happened per clip, extraction task ids to dispatch after the commit)."""
+    require_project(conn, project_id)
+    results, tasks = [], []
+    for clip_id in dict.fromkeys(working_clip_ids):
+        latest = latest_version(conn, get_clip(conn, project_id, clip_id))
+        current = latest["boundaries_version"]
+        if latest["raw_clip_id"] is None or current is None \
+                or (latest["raw_clip_version"] or 1) == current:
+            results.append({"working_clip_id": clip_id, "refreshed": False,
+                            "new_clip_id": latest["id"]})
+            continue
+        write = write_framing(conn, clip_id, latest, None, None, None, raw_clip_version=current)
+        task = enqueue(conn, latest["raw_clip_id"], project_id, refresh=True)
+        if task is not None:
+            tasks.append(task)
+        results.append({"working_clip_id": clip_id, "refreshed": True,
+                        "new_clip_id": write.clip_id, "new_version": write.version,
+                        "extraction_queued": task is not None})
+    return results, tasks

@@ -43,13 +43,18 @@ class Runner(Protocol):
 
 
 class LocalRunner:
+    """Calls are registered per process, not per instance: a new app instance in the same
+    process still sees the jobs an earlier one started (their threads are alive), while a
+    restarted process knows none (their threads died with it)."""
+
     kind = "local"
+    _calls: dict[str, Future] = {}
+    _lock = threading.Lock()
 
     def __init__(self, handler: JobHandler, workers: int = 2):
         self._handler = handler
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="job")
-        self._calls: dict[str, Future] = {}
-        self._lock = threading.Lock()
+        self._mine: set[str] = set()
         self._gate = threading.Event()
         self._gate.set()
 
@@ -73,6 +78,7 @@ class LocalRunner:
         future = self._pool.submit(self._run, job_name, payload)
         with self._lock:
             self._calls[call_id] = future
+            self._mine.add(call_id)
         return call_id
 
     def status(self, call_id: str) -> CallState:
@@ -104,12 +110,54 @@ class LocalRunner:
             raise
 
     def wait_idle(self, timeout: float = 60.0) -> None:
-        """Wait for every spawned call to finish (tests and shutdown)."""
+        """Wait for every call this runner spawned to finish (tests and shutdown)."""
         with self._lock:
-            futures = list(self._calls.values())
+            futures = [self._calls[c] for c in self._mine]
         for f in futures:
             with contextlib.suppress(Exception):  # failures are reported through status()
                 f.result(timeout=timeout)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class ModalRunner:
+    """Jobs as calls of this app's Modal functions (one function per job body)."""
+
+    kind = "modal"
+
+    def __init__(self, functions: dict):
+        self._functions = functions  # job name → modal.Function
+
+    def _function(self, job_name: str):
+        try:
+            return self._functions[job_name]
+        except KeyError:
+            raise ValueError(f"No Modal function runs the {job_name!r} job.") from None
+
+    def spawn(self, job_name: str, payload: dict) -> str:
+        return self._function(job_name).spawn(job_name, payload).object_id
+
+    def status(self, call_id: str) -> CallState:
+        import modal
+        from modal.exception import NotFoundError, OutputExpiredError
+
+        try:
+            result = modal.FunctionCall.from_id(call_id).get(timeout=0)
+        except OutputExpiredError:
+            return CallState("unknown")
+        except TimeoutError:
+            return CallState("running")
+        except NotFoundError:
+            return CallState("unknown")
+        except Exception as err:  # the job raised: its message is the error
+            return CallState("error", str(err) or type(err).__name__)
+        return CallState("complete", result=result)
+
+    def cancel(self, call_id: str) -> None:
+        import modal
+
+        modal.FunctionCall.from_id(call_id).cancel()
+
+    def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict:
+        return self._function(job_name).remote(job_name, payload)

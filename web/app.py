@@ -14,7 +14,20 @@ from lib.runner import LocalRunner, Runner
 from lib.storage import ObjectStore, make_store
 from lib.worker import WorkerContext, handle
 from web.errors import install_error_handlers
-from web.routers import auth, downloads, health, overlay, storage_local
+from web.routers import (
+    auth,
+    downloads,
+    export_jobs,
+    exports,
+    games,
+    health,
+    overlay,
+    projects,
+    raw_clips,
+    storage_local,
+    working_clips,
+    ws,
+)
 from web.routers import settings as settings_router
 
 
@@ -51,7 +64,9 @@ def create_app(
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for module in (health, settings_router, auth, storage_local, overlay, downloads):
+    routers = (health, settings_router, auth, storage_local, games, raw_clips, projects,
+               working_clips, exports, export_jobs, ws, overlay, downloads)
+    for module in routers:
         app.include_router(module.router)
     logging.getLogger("reel_ballers").setLevel(logging.INFO)
     return app
