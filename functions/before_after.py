@@ -1,7 +1,8 @@
 """Job body: the before/after comparison video (#40). Plain Python: no Modal, no DB, no HTTP.
 
 `run(spec, store, progress) -> JobResult`. For each track (in clip order) the source range
-[start_frame, end_frame] of `source_key` (frames at the source's own fps) plays in the top
+[start_frame, end_frame] of `source_key` (editor ticks of 1/30 s, as the overlay export
+records them: lib.export_specs.before_after_tracks) plays in the top
 half of a 1080×1920 frame under a "Before" title, and the matching part of the final video in
 the bottom half under "After". The final video is shared between the tracks in proportion to
 their source lengths (exact for cut joins at 1× speed: the final video is the clips one after
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from functions.jobkit import publish, run_job
 from lib.errors import DomainError
 from lib.jobspecs import JobResult
+from lib.keyframes import EDITOR_FPS
 from lib.media import MediaInfo, local_input, probe, run_ffmpeg, x264_cli_args
 from lib.progress import Progress, ProgressSink
 from lib.storage import ObjectStore
@@ -84,8 +86,8 @@ def plan_parts(tracks: list[Track], sources: dict[str, MediaInfo],
     ranges = []
     for track in tracks:
         info = sources[track.source_key]
-        start = min(track.start_frame / info.fps, info.duration)
-        end = min(track.end_frame / info.fps, info.duration)
+        start = min(track.start_frame / EDITOR_FPS, info.duration)
+        end = min(track.end_frame / EDITOR_FPS, info.duration)
         if end - start < 1 / FPS:
             raise DomainError(f"Clip {track.clip_index + 1}'s source range is empty.")
         ranges.append((start, end))

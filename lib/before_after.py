@@ -1,8 +1,8 @@
 """Before/after comparison (#39, #40): the tracks of a final video, and the job handler.
 
 before_after_tracks rows (written by the overlay export when it finalizes) name each source
-range by object key (`source_key`, never a local path) and source frame numbers at the
-source's own fps. The job body is functions/before_after.py; this module loads the rows,
+range by object key (`source_key`, never a local path) and editor ticks (1/30 s) of the
+source clip. The job body is functions/before_after.py; this module loads the rows,
 builds its spec and runs it (`run_before_after`, registered as the `before_after` job).
 """
 

@@ -60,8 +60,8 @@ def test_job_renders_a_1080x1920_comparison(local_store, videos, tmp_path):
     local_store.download_file("u/downloads/out.mp4", tmp_path / "out.mp4")
     info = probe(tmp_path / "out.mp4")
     assert (info.width, info.height) == (1080, 1920)
-    # clip 0: 1.5 s before vs 2·1.5/3.5 s after; clip 1: 2.0 s before vs 2·2/3.5 s after
-    assert info.duration == pytest.approx(3.5, abs=0.07)
+    # ticks of 1/30 s: clip 0 shows 1.5 s before (vs 2·1.5/3.17 s after), clip 1 50/30 s
+    assert info.duration == pytest.approx(1.5 + 50 / 30, abs=0.07)
     assert not info.has_audio
     assert progress.events[-1][1] == "complete"
 
