@@ -42,15 +42,15 @@ def game_names(conn: sqlite3.Connection) -> dict[int, str]:
 
 
 def _project_games(conn: sqlite3.Connection) -> dict[int, int]:
-    """project_id → the game of its first clip (by sort order)."""
-    out: dict[int, int] = {}
+    """project_id → its game, for projects whose clips all come from one game (the rule of
+    the project list's group_key, #23)."""
+    games: dict[int, set[int]] = {}
     rows = conn.execute(
-        "SELECT wc.project_id, r.game_id FROM working_clips wc"
-        " JOIN raw_clips r ON r.id = wc.raw_clip_id WHERE r.game_id IS NOT NULL"
-        " ORDER BY wc.project_id, wc.sort_order, wc.id").fetchall()
+        "SELECT DISTINCT wc.project_id, r.game_id FROM working_clips wc"
+        " JOIN raw_clips r ON r.id = wc.raw_clip_id WHERE r.game_id IS NOT NULL").fetchall()
     for row in rows:
-        out.setdefault(row["project_id"], row["game_id"])
-    return out
+        games.setdefault(row["project_id"], set()).add(row["game_id"])
+    return {pid: next(iter(ids)) for pid, ids in games.items() if len(ids) == 1}
 
 
 def source_type_of(row: sqlite3.Row) -> str:
@@ -86,8 +86,7 @@ def display_name(row: sqlite3.Row, names: dict[int, str]) -> str:
 def _entry(row: sqlite3.Row, names: dict[int, str], project_games: dict[int, int],
            games: dict[int, sqlite3.Row]) -> dict[str, Any]:
     game_id = row["game_id"] if row["game_id"] is not None else None
-    group_game = game_id if not row["project_id"] else project_games.get(row["project_id"],
-                                                                         game_id)
+    group_game = game_id if not row["project_id"] else project_games.get(row["project_id"])
     return {
         "id": row["id"],
         "project_id": row["project_id"],

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 
 from lib.gallery import final_video_key
-from tests.overlay_helpers import add_final_video, make_game, make_project, read, write
+from tests.overlay_helpers import (
+    add_clip,
+    add_final_video,
+    make_game,
+    make_project,
+    make_raw_clip,
+    read,
+    write,
+)
 
 ITEM_FIELDS = {"id", "project_id", "project_name", "filename", "created_at", "file_size",
                "source_type", "game_id", "rating_counts", "group_key"}
@@ -157,3 +165,20 @@ def test_missing_object_is_a_json_404(api):
     res = api.client.get(f"/api/downloads/{fid}/file")
     assert res.status_code == 404 and res.json()["detail"]
     assert downloads(api)["downloads"][0]["file_size"] is None
+
+
+def test_group_key_is_the_game_of_a_one_game_project(api):
+    carlsbad = make_game(api, "a", opponent="Carlsbad")
+    blaze = make_game(api, "a", opponent="Blaze", game_type="away")
+    one, _ = make_project(api, "a", "One game")
+    add_clip(api, "a", one, make_raw_clip(api, "a", carlsbad, 10.0, 20.0))
+    add_clip(api, "a", one, make_raw_clip(api, "a", carlsbad, 30.0, 40.0))
+    two, _ = make_project(api, "a", "Two games")
+    add_clip(api, "a", two, make_raw_clip(api, "a", carlsbad, 50.0, 60.0))
+    add_clip(api, "a", two, make_raw_clip(api, "a", blaze, 10.0, 20.0))
+    f1, _ = add_final_video(api, "a", one, b"1")
+    f2, _ = add_final_video(api, "a", two, b"2")
+    keys = {i["id"]: i["group_key"] for i in downloads(api)["downloads"]}
+    assert keys == {f1: "Vs Carlsbad Dec 6", f2: None}
+    listed = {p["id"]: p["group_key"] for p in api.client.get("/api/projects").json()}
+    assert listed[one] == keys[f1] and listed[two] == keys[f2]  # one rule for both lists
