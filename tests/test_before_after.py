@@ -11,13 +11,16 @@ import numpy as np
 import pytest
 
 from functions.before_after import run
-from lib.before_after import run_before_after
 from lib.keys import Kind
 from lib.media.probe import probe
 from lib.progress import RecordingProgress
-from lib.runner import LocalRunner
-from lib.worker import WorkerContext, handle
-from tests.overlay_helpers import add_final_video, make_project, upload, write
+from tests.overlay_helpers import (
+    add_final_video,
+    make_project,
+    register_before_after,
+    upload,
+    write,
+)
 from tests.videos import make_video
 
 
@@ -98,16 +101,7 @@ def test_job_errors_are_results_not_crashes(local_store, spec, message):
 
 @pytest.fixture
 def ba_api(api):
-    """The API with the before_after job registered on its runner (lib.worker's HANDLERS
-    gains it in the lead's worker; until then the test wires it the same way)."""
-    ctx = WorkerContext(api.store, api.app.state.dbs, api.app.state.progress)
-
-    def handler(name: str, payload: dict) -> dict:
-        if name == "before_after":
-            return run_before_after(ctx, payload)
-        return handle(ctx, name, payload)
-
-    api.app.state.runner = LocalRunner(handler)
+    register_before_after(api)
     return api
 
 
