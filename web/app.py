@@ -16,10 +16,12 @@ from lib.worker import WorkerContext, handle
 from web.errors import install_error_handlers
 from web.routers import (
     auth,
+    downloads,
     export_jobs,
     exports,
     games,
     health,
+    overlay,
     projects,
     raw_clips,
     storage_local,
@@ -63,7 +65,7 @@ def create_app(
     )
     install_error_handlers(app)
     routers = (health, settings_router, auth, storage_local, games, raw_clips, projects,
-               working_clips, exports, export_jobs, ws)
+               working_clips, exports, export_jobs, ws, overlay, downloads)
     for module in routers:
         app.include_router(module.router)
     logging.getLogger("reel_ballers").setLevel(logging.INFO)
