@@ -105,7 +105,13 @@ def compile(job_name: str, payload: dict) -> dict:  # noqa: A001 - the job's nam
     return _run(job_name, payload)
 
 
-JOB_FUNCTIONS = {"framing": framing, "overlay": overlay, "extract": extract, "compile": compile}
+@app.function(image=media_image, secrets=secrets, cpu=2.0, memory=2048, timeout=900)
+def before_after(job_name: str, payload: dict) -> dict:
+    return _run(job_name, payload)
+
+
+JOB_FUNCTIONS = {"framing": framing, "overlay": overlay, "extract": extract, "compile": compile,
+                 "before_after": before_after}
 
 
 def _services():

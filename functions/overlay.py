@@ -47,7 +47,9 @@ class OverlayRenderer:
             return frame
         src = plane_views(frame).rotated(rotation)
         out, dst = new_frame(self.width, self.height)
-        out.pts, out.time_base = frame.pts, frame.time_base
+        out.pts = frame.pts
+        if frame.time_base is not None:  # frames flushed by decode(None) carry none
+            out.time_base = frame.time_base
         if region is None:
             for s, d in zip(src.planes(), dst.planes(), strict=True):
                 d[...] = s

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lib.before_after import run_before_after
 from lib.db.sync import UserDatabases
 from lib.errors import DomainError
 from lib.extraction import task_matches_clip
@@ -196,6 +197,7 @@ HANDLERS: dict[str, Callable[[WorkerContext, dict], dict]] = {
     "framing": run_export,
     "overlay": run_export,
     "compile": run_export,
+    "before_after": run_before_after,
 }
 
 JOB_FOR_EXPORT = {

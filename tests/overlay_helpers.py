@@ -107,22 +107,3 @@ def add_final_video(api, uid: str, project_id: int, data: bytes | Path, *,
                          (fid, project_id))
         return fid
     return write(api, uid, fn), filename
-
-
-def register_before_after(api) -> None:
-    """Run the `before_after` job on this app's runner. lib.worker.HANDLERS gains it when the
-    lead registers lib.before_after.run_before_after; until then tests wire it the same way."""
-    from lib.before_after import run_before_after
-    from lib.runner import LocalRunner
-    from lib.worker import HANDLERS, WorkerContext, handle
-
-    if "before_after" in HANDLERS:
-        return
-    ctx = WorkerContext(api.store, api.app.state.dbs, api.app.state.progress)
-
-    def handler(name: str, payload: dict) -> dict:
-        if name == "before_after":
-            return run_before_after(ctx, payload)
-        return handle(ctx, name, payload)
-
-    api.app.state.runner = api.runner = LocalRunner(handler)

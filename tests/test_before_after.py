@@ -17,7 +17,6 @@ from lib.progress import RecordingProgress
 from tests.overlay_helpers import (
     add_final_video,
     make_project,
-    register_before_after,
     upload,
     write,
 )
@@ -101,7 +100,6 @@ def test_job_errors_are_results_not_crashes(local_store, spec, message):
 
 @pytest.fixture
 def ba_api(api):
-    register_before_after(api)
     return api
 
 

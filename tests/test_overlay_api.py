@@ -311,16 +311,11 @@ def test_highlights_return_after_a_real_framing_export_of_another_project(local_
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "media engine: functions/overlay.py copies frame.time_base, which is None for frames "
-    "flushed by decode(None) in the smart splice; remove this mark with that fix"))
 def test_overlay_export_gallery_and_before_after_end_to_end(local_api, tmp_path):
     """Framing export → gestures → overlay export → gallery → download → before/after."""
     from lib.media import probe
-    from tests.overlay_helpers import register_before_after
 
     api = local_api
-    register_before_after(api)
     first, _ = _two_projects_of_one_clip(api, tmp_path)
     _edit_after_framing_export(api, first)
     res = api.client.post("/api/export/render-overlay", json={
