@@ -18,10 +18,11 @@ from typing import Any
 from lib.errors import BadRequest, NotFound
 from lib.extraction import ACTIVE, dispatch, enqueue
 from lib.games import get_game, record_video, refresh_game_counts
-from lib.keys import Kind, object_key
+from lib.keys import Kind
 from lib.models import TaskStatus
 from lib.names import RATING_WORDS, display_clip_name, name_to_store, normalize_tags
 from lib.projects import add_working_clip, create_project, delete_project, project_is_worked_on
+from lib.storage import delete_objects
 
 log = logging.getLogger(__name__)
 
@@ -358,9 +359,5 @@ def attach_video(conn: sqlite3.Connection, game_id: int, filename: str, size: in
 
 def after_commit(store, runner, user_id: str, outcome: Outcome) -> None:
     """Delete the objects whose rows are gone, then dispatch the queued extractions."""
-    for kind, name in outcome.objects:
-        try:
-            store.delete(object_key(user_id, kind, name))
-        except Exception:  # an orphan object is swept later; the change itself is committed
-            log.warning("could not delete %s/%s of user %s", kind, name, user_id, exc_info=True)
+    delete_objects(store, user_id, outcome.objects)
     dispatch(runner, user_id, outcome.task_ids)

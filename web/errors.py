@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lib.errors import DomainError
@@ -25,6 +27,30 @@ def validation_message(exc: RequestValidationError) -> tuple[int, str]:
         return 400, "Request body is not valid JSON."
     parts = [f"{_field(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" for e in errors[:5]]
     return 422, "Invalid request: " + "; ".join(parts) + "."
+
+
+def action_error(status: int, message: str, **extra) -> JSONResponse:
+    """The two gesture endpoints' failure shape: the editor reads `error` (contract §1.3)."""
+    return JSONResponse({"success": False, "error": message, "detail": message, **extra},
+                        status_code=status)
+
+
+class ActionRoute(APIRoute):
+    """A route whose every 4xx, validation included, carries `success:false` and `error`
+    next to `detail` (the framing and overlay action endpoints)."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return action_error(*validation_message(exc))
+            except DomainError as exc:
+                return action_error(exc.status, exc.message)
+
+        return route
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from lib.config import Settings
 from lib.errors import NotFound
+from lib.keys import Kind, object_key
 from lib.storage import ObjectStore, content_type_for
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -78,6 +80,12 @@ def object_response(
 def playable_url(store: ObjectStore, key: str, settings: Settings) -> str:
     """A URL the browser can hand to `<video src>` for the whole session (Range-capable)."""
     return store.presign_get(key, settings.presign_seconds)
+
+
+def object_url_for(user_id: str, store: ObjectStore,
+                   settings: Settings) -> Callable[[Kind, str], str]:
+    """`(kind, name) -> playable URL` of the user's objects (for lib queries)."""
+    return lambda kind, name: playable_url(store, object_key(user_id, kind, name), settings)
 
 
 def redirect_or_serve(

@@ -15,7 +15,9 @@ from lib.gallery import (
     gallery_count,
     gallery_entries,
 )
+from lib.keys import Kind
 from lib.models import SourceType
+from lib.storage import delete_objects
 from web.deps import CurrentUser, Db, Store
 from web.media import object_response
 
@@ -48,6 +50,5 @@ def delete_download(download_id: int, db: Db, store: Store, user_id: CurrentUser
                     remove_file: Annotated[bool, Query()] = True) -> dict:
     names = db.write(lambda conn: delete_gallery_entry(conn, download_id))
     if remove_file:
-        for name in names:  # after the commit: a crash here leaves an orphan, never a dangling row
-            store.delete(final_video_key(user_id, name))
+        delete_objects(store, user_id, [(Kind.FINAL_VIDEOS, name) for name in names])
     return {"success": True, "deleted": download_id}

@@ -6,13 +6,10 @@ error, detail}` with a 4xx (its client reads `error`); every other error is `{de
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
@@ -26,31 +23,10 @@ from lib.overlay_data import (
     replace_overlay_data,
 )
 from web.deps import CurrentUser, Db, JobRunner, Store
-from web.errors import validation_message
+from web.errors import ActionRoute, action_error
 from web.media import object_response
 
 router = APIRouter(prefix="/api/export", tags=["overlay"])
-
-
-def _failure(status: int, message: str, version: int | None = None) -> JSONResponse:
-    return JSONResponse({"success": False, "version": version, "error": message,
-                         "detail": message}, status_code=status)
-
-
-class ActionRoute(APIRoute):
-    """Validation errors of the action endpoint also carry `success:false` and `error`."""
-
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                status, message = validation_message(exc)
-                return _failure(status, message)
-
-        return route
 
 
 actions = APIRouter(route_class=ActionRoute)  # mounted under `router`
@@ -92,7 +68,7 @@ def overlay_action(project_id: int, body: OverlayActionBody, db: Db) -> Any:
             version = db.read(lambda conn: overlay_version(conn, project_id))
         except DomainError:
             version = None
-        return _failure(err.status, err.message, version)
+        return action_error(err.status, err.message, version=version)
 
 
 router.include_router(actions)

@@ -19,8 +19,9 @@ from lib.projects import (
     outdated_clips,
     refresh_outdated_clips,
 )
+from lib.storage import delete_objects
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
-from web.routers.working_clips import delete_objects, object_url_for
+from web.media import object_url_for
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from lib.clip_versions import require_project
-from lib.config import Settings
-from lib.errors import BadRequest, DomainError
+from lib.errors import BadRequest
 from lib.extraction import dispatch
 from lib.keys import Kind, new_name, object_key
-from lib.storage import ObjectStore, content_type_for
+from lib.storage import content_type_for, delete_objects
 from lib.working_clips import (
     add_clip_from_library,
     apply_framing_action,
@@ -31,8 +27,8 @@ from lib.working_clips import (
     save_framing_state,
 )
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
-from web.errors import validation_message
-from web.media import object_response, playable_url, redirect_or_serve
+from web.errors import ActionRoute
+from web.media import object_response, object_url_for, redirect_or_serve
 
 log = logging.getLogger("reel_ballers.web")
 
@@ -41,22 +37,6 @@ router = APIRouter(prefix=PREFIX, tags=["working clips"])
 
 UPLOAD_EXTENSIONS = {".mp4", ".mov", ".m4v", ".webm", ".mkv"}
 JsonColumn = str | list | dict | None
-
-
-def object_url_for(user_id: str, store: ObjectStore,
-                   settings: Settings) -> Callable[[Kind, str], str]:
-    """`(kind, name) -> playable URL` of the user's objects (for lib queries)."""
-    return lambda kind, name: playable_url(store, object_key(user_id, kind, name), settings)
-
-
-def delete_objects(store: ObjectStore, user_id: str, objects: list[tuple[Kind, str]]) -> None:
-    """After a commit: objects whose rows are gone. A failure leaves an orphan (swept later),
-    never a dangling row, so it is logged, not raised."""
-    for kind, name in objects:
-        try:
-            store.delete(object_key(user_id, kind, name))
-        except Exception:
-            log.exception("could not delete %s/%s of %s", kind, name, user_id)
 
 
 class FramingState(BaseModel):
@@ -166,29 +146,6 @@ def without_range(request: Request) -> Request:
 
 
 # -- #21: gestures answer errors as {success:false, error, detail} -------------------------------
-
-def action_error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"success": False, "error": message, "detail": message},
-                        status_code=status)
-
-
-class ActionRoute(APIRoute):
-    """The editor reads `error` from action responses (contract §1.3): every 4xx of this
-    route, validation included, carries it next to `detail`."""
-
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                return action_error(*validation_message(exc))
-            except DomainError as exc:
-                return action_error(exc.status, exc.message)
-
-        return route
-
 
 def framing_action(project_id: int, clip_id: int, body: Action, db: Db) -> dict:
     """#21: one fire-and-forget gesture. On an exported clip it lands on the newest version
