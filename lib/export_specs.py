@@ -178,8 +178,7 @@ def annotate_spec(conn: sqlite3.Connection, user_id: str, game_id: int | None,
         if not game["video_filename"]:
             raise BadRequest("This game has no video yet; upload it first.")
         video_key = object_key(user_id, Kind.GAMES, game["video_filename"])
-        game_name = game_display_name(game["name"], game["opponent_name"], game["game_date"],
-                                      game["game_type"], game["tournament_name"])
+        game_name = game_display_name(game)
     if video_key is None:
         raise BadRequest("Send a game_id or a video.")
     spec = {

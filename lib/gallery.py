@@ -37,8 +37,7 @@ def final_video_key(user_id: str, filename: str) -> str:
 def game_names(conn: sqlite3.Connection) -> dict[int, str]:
     rows = conn.execute("SELECT id, name, opponent_name, game_date, game_type, tournament_name"
                         " FROM games").fetchall()
-    return {r["id"]: game_display_name(r["name"], r["opponent_name"], r["game_date"],
-                                       r["game_type"], r["tournament_name"]) for r in rows}
+    return {r["id"]: game_display_name(r) for r in rows}
 
 
 def _project_games(conn: sqlite3.Connection) -> dict[int, int]:

@@ -9,7 +9,6 @@ from typing import Any
 from lib.db.migrate import AGGREGATE_SQL, GAME_COUNTS_SQL
 from lib.errors import BadRequest, NotFound
 from lib.keys import Kind
-from lib.names import game_display_name
 from lib.projects import delete_project, project_is_worked_on
 
 DETAIL_FIELDS = ("name", "opponent_name", "game_date", "game_type", "tournament_name")
@@ -32,11 +31,6 @@ def video_extension(head: bytes) -> str | None:
     if head.startswith(_EBML_MAGIC):
         return ".webm" if b"webm" in head[:SNIFF_BYTES] else ".mkv"
     return None
-
-
-def display_name(game: sqlite3.Row | dict) -> str:
-    return game_display_name(game["name"], game["opponent_name"], game["game_date"],
-                             game["game_type"], game["tournament_name"])
 
 
 def create_game(conn: sqlite3.Connection, name: str, **fields: Any) -> int:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 RATING_WORDS = {5: "Brilliant", 4: "Good", 3: "Interesting", 2: "Unfortunate", 1: "Bad"}
 RATING_NOTATION = {5: "!!", 4: "!", 3: "!?", 2: "?", 1: "??"}
@@ -100,19 +101,21 @@ def _short_date(game_date: str | None) -> str:
     return f"{d.strftime('%b')} {d.day}"
 
 
-def game_display_name(name: str, opponent_name: str | None, game_date: str | None,
-                      game_type: str | None, tournament_name: str | None) -> str:
-    """home "Vs {opp} {Mon D}", away "at {opp} {Mon D}",
-    tournament "{tournament}: Vs {opp} {Mon D}", else the stored name."""
-    if not opponent_name:
+def game_display_name(game: Mapping[str, Any]) -> str:
+    """A game row's display name: home "Vs {opp} {Mon D}", away "at {opp} {Mon D}",
+    tournament "{tournament}: Vs {opp} {Mon D}", else its stored name."""
+    name, opponent = game["name"], game["opponent_name"]
+    if not opponent:
         return name
-    when = _short_date(game_date)
+    when = _short_date(game["game_date"])
     suffix = f" {when}" if when else ""
+    game_type = game["game_type"]
     if game_type == "home":
-        return f"Vs {opponent_name}{suffix}"
+        return f"Vs {opponent}{suffix}"
     if game_type == "away":
-        return f"at {opponent_name}{suffix}"
+        return f"at {opponent}{suffix}"
     if game_type == "tournament":
-        prefix = f"{tournament_name}: " if tournament_name else ""
-        return f"{prefix}Vs {opponent_name}{suffix}"
+        tournament = game["tournament_name"]
+        prefix = f"{tournament}: " if tournament else ""
+        return f"{prefix}Vs {opponent}{suffix}"
     return name

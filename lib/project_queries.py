@@ -50,8 +50,7 @@ def _summary(project: sqlite3.Row, clips: list[sqlite3.Row], states: dict[int, d
     group_key = None
     if len(distinct) == 1:
         game = next(iter(distinct.values()))
-        group_key = game_display_name(game["name"], game["opponent_name"], game["game_date"],
-                                      game["game_type"], game["tournament_name"])
+        group_key = game_display_name(game)
     return {
         "id": project["id"],
         "name": project["name"],

@@ -8,6 +8,7 @@ from lib import games
 from lib.db.connection import open_image
 from lib.errors import BadRequest, NotFound
 from lib.keys import Kind
+from lib.names import game_display_name
 
 
 @pytest.fixture
@@ -46,10 +47,10 @@ def test_create_get_update_list(conn):
     b = games.create_game(conn, "second")
     conn.execute("UPDATE games SET created_at = '2020-01-01 00:00:00' WHERE id = ?", (b,))
     assert [g["id"] for g in games.list_games(conn)] == [a, b]
-    assert games.display_name(games.get_game(conn, a)) == "at Blaze Oct 4"
+    assert game_display_name(games.get_game(conn, a)) == "at Blaze Oct 4"
     row = games.update_game(conn, a, name="renamed", tournament_name="Cup",
                             game_type="tournament")
-    assert (row["name"], games.display_name(row)) == ("renamed", "Cup: Vs Blaze Oct 4")
+    assert (row["name"], game_display_name(row)) == ("renamed", "Cup: Vs Blaze Oct 4")
     assert games.list_tournaments(conn) == ["Cup"]
     with pytest.raises(NotFound):
         games.get_game(conn, 999)

@@ -23,6 +23,7 @@ from lib.annotations import (
 from lib.errors import BadRequest, NotFound
 from lib.keys import Kind, new_name, object_key
 from lib.models import GameType
+from lib.names import game_display_name
 from lib.storage import content_type_for
 from lib.tsv import MAX_BYTES, format_tsv, parse_tsv
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
@@ -100,7 +101,7 @@ def _video_key(user_id: str, filename: str) -> str:
 
 def game_out(game, user_id: str, store, settings) -> dict[str, Any]:
     data = dict(game)
-    data["name"] = games_lib.display_name(game)
+    data["name"] = game_display_name(game)
     data["date"] = game["game_date"]
     data["video_url"] = (playable_url(store, _video_key(user_id, game["video_filename"]),
                                       settings) if game["video_filename"] else None)
@@ -303,7 +304,7 @@ def import_annotations(game_id: PathId, file: Annotated[UploadFile, File()], db:
 @router.get("/{game_id}/annotations.tsv")
 def export_annotations(game_id: PathId, db: Db) -> Response:
     game, clips = db.read(lambda c: (games_lib.get_game(c, game_id), game_clips(c, game_id)))
-    filename = f"{games_lib.display_name(game)}.tsv"
+    filename = f"{game_display_name(game)}.tsv"
     return Response(format_tsv(clips), media_type="text/tab-separated-values; charset=utf-8",
                     headers={"Content-Disposition": content_disposition(filename)})
 
