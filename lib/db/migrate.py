@@ -14,6 +14,7 @@ import sqlite3
 import uuid
 
 from lib.db.schema import INDEXES, SCHEMA_VERSION, TABLE_ORDER, TABLES
+from lib.framing_state import normalize_segments, normalize_timing
 
 log = logging.getLogger(__name__)
 
@@ -88,24 +89,12 @@ def _json(text, default):
         return default
 
 
-def _trim_object(value):
-    """trimRange as the object {start,end} (old data sometimes holds a [start,end] tuple)."""
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return {"start": value[0], "end": value[1]}
-    if isinstance(value, dict) and "start" in value and "end" in value:
-        return {"start": value["start"], "end": value["end"]}
-    return None
-
-
-def normalize_segments_json(text: str | None) -> str | None:
+def _normalized_json(text: str | None, normalize) -> str | None:
+    """The framing rules' normal form of an old JSON column; unreadable data stays as it is."""
     data = _json(text, None)
     if not isinstance(data, dict):
         return text
-    if "trimRange" in data:
-        data["trimRange"] = _trim_object(data["trimRange"])
-    if isinstance(data.get("segmentSpeeds"), dict):
-        data["segmentSpeeds"] = {str(k): v for k, v in data["segmentSpeeds"].items()}
-    return json.dumps(data)
+    return json.dumps(normalize(data))
 
 
 def normalize_regions_json(text: str | None) -> str | None:
@@ -136,11 +125,8 @@ def _fix_row(table: str, row: dict) -> dict:
             row.get("default_highlight_regions"))
         row["boundaries_version"] = row.get("boundaries_version") or 1
     elif table == "working_clips":
-        row["segments_data"] = normalize_segments_json(row.get("segments_data"))
-        timing = _json(row.get("timing_data"), None)
-        if isinstance(timing, dict) and "trimRange" in timing:
-            timing["trimRange"] = _trim_object(timing["trimRange"])
-            row["timing_data"] = json.dumps(timing)
+        row["segments_data"] = _normalized_json(row.get("segments_data"), normalize_segments)
+        row["timing_data"] = _normalized_json(row.get("timing_data"), normalize_timing)
         row["sort_order"] = row.get("sort_order") or 0
         row["version"] = row.get("version") or 1
     elif table == "working_videos":
