@@ -1,11 +1,10 @@
-"""Small real videos for API tests, made with the ffmpeg binary from imageio-ffmpeg."""
+"""Small real videos for API tests (a thin front of tests/media_helpers.make_video)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-import imageio_ffmpeg
+from tests.media_helpers import make_video as _make_video
 
 
 def make_video(
@@ -14,19 +13,7 @@ def make_video(
     fps: int = 30,
     size: tuple[int, int] = (320, 180),
     audio: bool = True,
-    gop: int | None = None,
 ) -> Path:
     """An H.264/AAC MP4: a moving test pattern and (optionally) a 440 Hz tone."""
-    path = Path(path)
-    w, h = size
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
-           "-f", "lavfi", "-i", f"testsrc2=size={w}x{h}:rate={fps}:duration={seconds}"]
-    if audio:
-        cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
-    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-            "-g", str(gop or fps)]
-    if audio:
-        cmd += ["-c:a", "aac", "-b:a", "64k"]
-    cmd += ["-movflags", "+faststart", "-shortest", str(path)]
-    subprocess.run(cmd, check=True)
-    return path
+    return _make_video(Path(path), width=size[0], height=size[1], fps=fps, duration=seconds,
+                       audio=audio)
