@@ -69,15 +69,24 @@ def render_spec(conn: sqlite3.Connection, user_id: str, project_id: int, *,
             "name": label,
             "working_clip_id": clip["id"],
         })
-    width, height = output_size(project["aspect_ratio"])
+    return _framing_spec(user_id, specs, project["aspect_ratio"], include_audio, target_fps,
+                         {"type": Transition.CUT.value, "duration": 0.5})
+
+
+def _framing_spec(user_id: str, clips: list[dict], aspect_ratio: str, include_audio: bool,
+                  target_fps: float | None, transition: dict) -> dict:
+    try:
+        width, height = output_size(aspect_ratio)
+    except ValueError:
+        raise BadRequest(f"Unknown aspect ratio {aspect_ratio!r}.") from None
     return {
-        "clips": specs,
+        "clips": clips,
         "output_key": object_key(user_id, Kind.WORKING_VIDEOS, new_name(".mp4")),
         "width": width,
         "height": height,
         "target_fps": target_fps,
         "include_audio": include_audio,
-        "transition": {"type": Transition.CUT.value, "duration": 0.5},
+        "transition": transition,
     }
 
 
@@ -110,20 +119,12 @@ def multi_clip_spec(conn: sqlite3.Connection, user_id: str, project_id: int,
         raise BadRequest(f"Unknown transition {kind!r}.") from None
     aspect = payload.get("globalAspectRatio") or project["aspect_ratio"]
     try:
-        width, height = output_size(aspect)
-    except ValueError:
-        raise BadRequest(f"Unknown aspect ratio {aspect!r}.") from None
-    return {
-        "clips": specs,
-        "output_key": object_key(user_id, Kind.WORKING_VIDEOS, new_name(".mp4")),
-        "width": width,
-        "height": height,
-        "target_fps": target_fps,
-        "include_audio": include_audio,
-        "transition": {"type": kind, "duration": float(transition.get("duration", 0.5))
-                       if isinstance(transition, dict) else 0.5},
-        "uploads": upload_keys,
-    }
+        duration = float(transition.get("duration", 0.5)) if isinstance(transition, dict) else 0.5
+    except (TypeError, ValueError):
+        raise BadRequest("transition.duration must be a number of seconds.") from None
+    spec = _framing_spec(user_id, specs, aspect, include_audio, target_fps,
+                         {"type": kind, "duration": duration})
+    return {**spec, "uploads": upload_keys}
 
 
 def overlay_spec(conn: sqlite3.Connection, user_id: str, project_id: int,

@@ -39,6 +39,12 @@ def _begin(conn: sqlite3.Connection, export_id: str) -> dict | None:
     return job
 
 
+def _next_version(conn: sqlite3.Connection, table: str, where: str, params: tuple) -> int:
+    """max(version) + 1 among the rows `where` selects (versions count per output owner)."""
+    return conn.execute(f"SELECT COALESCE(MAX(version), 0) + 1 FROM {table} WHERE {where}",
+                        params).fetchone()[0]
+
+
 def _done(job: dict) -> tuple[int, str]:
     return job["output_video_id"], job["output_filename"]
 
@@ -70,10 +76,7 @@ def finalize_working_video(conn: sqlite3.Connection, export_id: str, result: dic
         return _done(get_job(conn, export_id))
     project_id = job["project_id"]
     filename = _name(result["output_key"])
-    version = conn.execute(
-        "SELECT COALESCE(MAX(version), 0) + 1 FROM working_videos WHERE project_id = ?",
-        (project_id,),
-    ).fetchone()[0]
+    version = _next_version(conn, "working_videos", "project_id = ?", (project_id,))
     starts = result.get("clip_starts") or [0.0]
     durations = result.get("clip_durations") or [result.get("duration") or 0.0]
     regions = auto_regions(starts, durations, result["width"], result["height"],
@@ -109,10 +112,8 @@ def finalize_final_video(conn: sqlite3.Connection, export_id: str, result: dict,
     project_id = job["project_id"]
     project = conn.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
     filename = _name(result["output_key"])
-    version = conn.execute(
-        "SELECT COALESCE(MAX(version), 0) + 1 FROM final_videos"
-        " WHERE project_id = ? AND game_id IS NULL", (project_id,),
-    ).fetchone()[0]
+    version = _next_version(conn, "final_videos", "project_id = ? AND game_id IS NULL",
+                            (project_id,))
     source = SourceType.BRILLIANT_CLIP if project["is_auto_created"] else SourceType.CUSTOM_PROJECT
     cur = conn.execute(
         "INSERT INTO final_videos (project_id, filename, version, duration, source_type, name,"
@@ -153,10 +154,7 @@ def finalize_annotated(conn: sqlite3.Connection, export_id: str, result: dict,
         return _done(get_job(conn, export_id))
     game_id = job["game_id"]
     filename = _name(result["output_key"])
-    version = conn.execute(
-        "SELECT COALESCE(MAX(version), 0) + 1 FROM final_videos WHERE project_id = 0"
-        " AND game_id IS ?", (game_id,),
-    ).fetchone()[0]
+    version = _next_version(conn, "final_videos", "project_id = 0 AND game_id IS ?", (game_id,))
     included = [c for c in spec["clips"] if int(c.get("rating") or 3) >= spec.get("min_rating", 1)]
     cur = conn.execute(
         "INSERT INTO final_videos (project_id, filename, version, duration, source_type,"

@@ -188,3 +188,41 @@ def test_modal_functions_run_locally_like_the_local_runner(tmp_path, monkeypatch
     assert abs(probe(store.local_path(object_key(USER, Kind.RAW_CLIPS, name))).duration - 0.7) < 0.1
     api.close()
     assert new_name(".mp4")  # keys stay generated names
+
+
+def test_multi_clip_export_uses_the_uploaded_files_and_payload(api, tmp_path):
+    """#34: the files and the JSON are the truth (crops not in the db, time-based); the
+    uploads are removed once the job is over; the job reads as `framing` to the editor."""
+    a = make_video(tmp_path / "a.mp4", seconds=2.0, size=(480, 270))
+    b = make_video(tmp_path / "b.mp4", seconds=1.5, size=(480, 270))
+    project_id = make_project(api, USER, [], name="Two clips")
+    crop = [{"time": 0, "x": 160, "y": 0, "width": 152, "height": 270, "origin": "permanent"}]
+    payload = {
+        "clips": [
+            {"clipIndex": 0, "fileName": "a.mp4", "duration": 2.0, "sourceWidth": 480,
+             "sourceHeight": 270, "cropKeyframes": crop, "trimRange": None,
+             "segments": {"boundaries": [0, 2.0], "segmentSpeeds": {}, "trimRange": None}},
+            {"clipIndex": 1, "fileName": "b.mp4", "duration": 1.5, "sourceWidth": 480,
+             "sourceHeight": 270, "cropKeyframes": crop, "trimRange": None,
+             "segments": {"boundaries": [0, 1.5], "segmentSpeeds": {}, "trimRange": None}},
+        ],
+        "globalAspectRatio": "9:16", "transition": {"type": "dissolve", "duration": 0.5},
+    }
+    data = {"export_id": "export_multi", "project_id": [str(project_id)] * 2,  # sent twice
+            "multi_clip_data_json": json.dumps(payload), "include_audio": "true",
+            "target_fps": "30", "export_mode": "fast", "project_name": "Two clips"}
+    files = [("video_0", ("a.mp4", a.read_bytes(), "video/mp4")),
+             ("video_1", ("b.mp4", b.read_bytes(), "video/mp4"))]
+    r = api.client.post("/api/export/multi-clip", data=data, files=files,
+                        headers=api.as_user(USER))
+    assert r.status_code == 200, r.text
+    assert r.json()["working_video_id"]
+    assert api.store.list(f"{USER}/uploads/") == []
+    job = api.client.get("/api/exports/export_multi", headers=api.as_user(USER)).json()
+    assert job["type"] == "framing" and job["status"] == "complete"
+    out = tmp_path / "working.mp4"
+    name = r.json()["filename"]
+    out.write_bytes(b"".join(api.store.iter_range(object_key(USER, Kind.WORKING_VIDEOS, name))))
+    info = probe(out)
+    assert (info.width, info.height) == (810, 1440)
+    assert abs(info.duration - (2.0 + 1.5 - 0.5)) < 0.15  # a dissolve overlaps the clips
