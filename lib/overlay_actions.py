@@ -24,8 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lib.action_fields import (
+    bool_arg,
+    color_arg,
+    first_time_arg,
+    number_arg,
+    object_arg,
+    region_id_arg,
+)
 from lib.db.migrate import normalize_regions_json
-from lib.errors import BadRequest, DomainError, NotFound
+from lib.errors import BadRequest, NotFound, Unprocessable
 from lib.keyframes import EDITOR_FPS
 from lib.models import EffectType, OverlayAction
 
@@ -35,12 +43,6 @@ SPAN_INFERRED = "span_inferred"  # region flag: the span follows its keyframes
 DEFAULT_OPACITY = 0.15
 DEFAULT_COLOR = "#FFFF00"
 _KEYFRAME_NUMBERS = ("x", "y", "radiusX", "radiusY")
-
-
-class InvalidActionData(DomainError):
-    """A field of the action has the wrong type (the HTTP layer's 422)."""
-
-    status = 422
 
 
 @dataclass(frozen=True)
@@ -88,88 +90,21 @@ def keyframe_time(keyframe: dict) -> float:
     return 0.0
 
 
-# -- field validation -----------------------------------------------------------------------
-
-def _object(value: Any, where: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidActionData(f"`{where}` must be an object.")
-    return value
-
-
-def _number(obj: dict, key: str, where: str, *, default: float | None = None,
-            required: bool = True) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        if required and default is None:
-            raise BadRequest(f"`{where}.{key}` is required.")
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidActionData(f"`{where}.{key}` must be a number.")
-    if not math.isfinite(value):
-        raise BadRequest(f"`{where}.{key}` must be a finite number.")
-    return float(value)
-
-
-def _time(obj: dict, key: str, where: str, *, required: bool = True) -> float | None:
-    value = _number(obj, key, where, required=required)
-    if value is not None and value < 0:
-        raise BadRequest(f"`{where}.{key}` must not be negative.")
-    return value
-
-
-def _first_time(obj: dict, keys: tuple[str, ...], where: str) -> float | None:
-    for key in keys:
-        if obj.get(key) is not None:
-            return _time(obj, key, where)
-    return None
-
-
-def _region_id(target: dict, data: dict, *, required: bool = True) -> str | None:
-    value = target.get("region_id", data.get("region_id"))
-    if value is None:
-        if required:
-            raise BadRequest("`target.region_id` is required.")
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidActionData("`target.region_id` must be a non-empty string.")
-    return value
-
-
-def _bool(obj: dict, key: str, where: str) -> bool | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise InvalidActionData(f"`{where}.{key}` must be true or false.")
-    return value
-
-
-def _color(obj: dict, where: str, default: str | None) -> str | None:
-    value = obj.get("color")
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise InvalidActionData(f"`{where}.color` must be a string.")
-    return value
-
-
 def _keyframe_from(data: dict, where: str = "data") -> dict:
     """A stored keyframe from the editor's add_keyframe data."""
-    time = _first_time(data, ("time",), where)
+    time = first_time_arg(data, ("time",), where)
     if time is None:
-        frame = _number(data, "frame", where, required=False)
+        frame = number_arg(data, "frame", where, required=False)
         if frame is None:
             raise BadRequest(f"`{where}.time` is required.")
         time = frame / EDITOR_FPS
     keyframe: dict[str, Any] = {"time": time, "frame": editor_frame(time)}
     for key in _KEYFRAME_NUMBERS:
-        keyframe[key] = _number(data, key, where)
-    opacity = _number(data, "opacity", where, default=DEFAULT_OPACITY)
+        keyframe[key] = number_arg(data, key, where)
+    opacity = number_arg(data, "opacity", where, default=DEFAULT_OPACITY)
     keyframe["opacity"] = min(1.0, max(0.0, opacity))
-    keyframe["color"] = _color(data, where, DEFAULT_COLOR)
-    if _bool(data, "fromDetection", where):
+    keyframe["color"] = color_arg(data, where, DEFAULT_COLOR)
+    if bool_arg(data, "fromDetection", where):
         keyframe["fromDetection"] = True
     return keyframe
 
@@ -244,13 +179,13 @@ def _start(state: OverlayState) -> tuple[list[dict], str]:
 # -- the 8 gestures ------------------------------------------------------------------------
 
 def create_region(state: OverlayState, target: dict | None, data: dict | None) -> ActionOutcome:
-    target, data = _object(target, "target"), _object(data, "data")
+    target, data = object_arg(target, "target"), object_arg(data, "data")
     regions, effect = _start(state)
-    region_id = _region_id(target, data, required=False) or _next_region_id(regions)
-    start = _first_time(data, ("start_time", "startTime"), "data")
+    region_id = region_id_arg(target, data, required=False) or _next_region_id(regions)
+    start = first_time_arg(data, ("start_time", "startTime"), "data")
     if start is None:
         raise BadRequest("`data.start_time` is required.")
-    end = _first_time(data, ("end_time", "endTime"), "data")
+    end = first_time_arg(data, ("end_time", "endTime"), "data")
     end = start + DEFAULT_SPAN if end is None else end
     region = _find(regions, region_id)
     if region is None:
@@ -264,20 +199,20 @@ def create_region(state: OverlayState, target: dict | None, data: dict | None) -
 
 
 def delete_region(state: OverlayState, target: dict | None, data: dict | None) -> ActionOutcome:
-    target, data = _object(target, "target"), _object(data, "data")
+    target, data = object_arg(target, "target"), object_arg(data, "data")
     regions, effect = _start(state)
-    region_id = _region_id(target, data)
+    region_id = region_id_arg(target, data)
     kept = [r for r in regions if r.get("id") != region_id]
     return ActionOutcome(OverlayState(kept, effect), region_id, len(kept) != len(regions))
 
 
 def update_region(state: OverlayState, target: dict | None, data: dict | None) -> ActionOutcome:
-    target, data = _object(target, "target"), _object(data, "data")
+    target, data = object_arg(target, "target"), object_arg(data, "data")
     regions, effect = _start(state)
-    region_id = _region_id(target, data)
-    start = _first_time(data, ("start_time", "startTime"), "data")
-    end = _first_time(data, ("end_time", "endTime"), "data")
-    enabled = _bool(data, "enabled", "data")
+    region_id = region_id_arg(target, data)
+    start = first_time_arg(data, ("start_time", "startTime"), "data")
+    end = first_time_arg(data, ("end_time", "endTime"), "data")
+    enabled = bool_arg(data, "enabled", "data")
     if start is None and end is None and enabled is None:
         raise BadRequest("update_region needs `data.start_time`, `data.end_time` or "
                          "`data.enabled`.")
@@ -295,19 +230,19 @@ def update_region(state: OverlayState, target: dict | None, data: dict | None) -
 
 
 def toggle_region(state: OverlayState, target: dict | None, data: dict | None) -> ActionOutcome:
-    target, data = _object(target, "target"), _object(data, "data")
+    target, data = object_arg(target, "target"), object_arg(data, "data")
     regions, effect = _start(state)
-    region_id = _region_id(target, data)
-    enabled = _bool(data, "enabled", "data")
+    region_id = region_id_arg(target, data)
+    enabled = bool_arg(data, "enabled", "data")
     region = _region_or_create(regions, region_id, None, None)
     region["enabled"] = (region.get("enabled") is False) if enabled is None else enabled
     return ActionOutcome(OverlayState(regions, effect), region_id)
 
 
 def add_keyframe(state: OverlayState, target: dict | None, data: dict | None) -> ActionOutcome:
-    target, data = _object(target, "target"), _object(data, "data")
+    target, data = object_arg(target, "target"), object_arg(data, "data")
     regions, effect = _start(state)
-    region_id = _region_id(target, data)
+    region_id = region_id_arg(target, data)
     keyframe = _keyframe_from(data)
     region = _region_or_create(regions, region_id, keyframe["time"], None)
     _insert_keyframe(region, keyframe)
@@ -325,9 +260,9 @@ def _keyframe_index(region: dict, time: float) -> int | None:
 
 
 def _target_time(target: dict) -> float:
-    time = _first_time(target, ("keyframe_time", "time"), "target")
+    time = first_time_arg(target, ("keyframe_time", "time"), "target")
     if time is None:
-        frame = _number(target, "frame", "target", required=False)
+        frame = number_arg(target, "frame", "target", required=False)
         if frame is None:
             raise BadRequest("`target.keyframe_time` is required.")
         time = frame / EDITOR_FPS
@@ -335,9 +270,9 @@ def _target_time(target: dict) -> float:
 
 
 def update_keyframe(state: OverlayState, target: dict | None, data: dict | None) -> ActionOutcome:
-    target, data = _object(target, "target"), _object(data, "data")
+    target, data = object_arg(target, "target"), object_arg(data, "data")
     regions, effect = _start(state)
-    region_id = _region_id(target, data)
+    region_id = region_id_arg(target, data)
     region = _find(regions, region_id)
     if region is None:
         raise NotFound(f"Region {region_id} does not exist.")
@@ -358,9 +293,9 @@ def update_keyframe(state: OverlayState, target: dict | None, data: dict | None)
 
 
 def delete_keyframe(state: OverlayState, target: dict | None, data: dict | None) -> ActionOutcome:
-    target, data = _object(target, "target"), _object(data, "data")
+    target, data = object_arg(target, "target"), object_arg(data, "data")
     regions, effect = _start(state)
-    region_id = _region_id(target, data)
+    region_id = region_id_arg(target, data)
     at = _target_time(target)
     region = _find(regions, region_id)
     changed = False
@@ -373,12 +308,12 @@ def delete_keyframe(state: OverlayState, target: dict | None, data: dict | None)
 
 
 def set_effect_type(state: OverlayState, target: dict | None, data: dict | None) -> ActionOutcome:
-    data = _object(data, "data")
+    data = object_arg(data, "data")
     value = data.get("effect_type", data.get("effectType"))
     if value is None:
         raise BadRequest("`data.effect_type` is required.")
     if not isinstance(value, str):
-        raise InvalidActionData("`data.effect_type` must be a string.")
+        raise Unprocessable("`data.effect_type` must be a string.")
     try:
         effect = EffectType(value)
     except ValueError:

@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lib import highlights
-from lib.errors import BadRequest, NotFound
+from lib.errors import BadRequest, NotFound, Unprocessable
 from lib.models import EffectType
 from lib.overlay_actions import (
     SPAN_INFERRED,
-    InvalidActionData,
     OverlayState,
     apply_action,
     normalize_regions,
@@ -165,7 +164,7 @@ def _parsed(value: Any, name: str) -> Any:
         except ValueError:
             raise BadRequest(f"`{name}` is not valid JSON.") from None
     if not isinstance(value, list):
-        raise InvalidActionData(f"`{name}` must be an array.")
+        raise Unprocessable(f"`{name}` must be an array.")
     return value
 
 

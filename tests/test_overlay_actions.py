@@ -10,12 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib.db.connection import open_image
-from lib.errors import BadRequest, NotFound
+from lib.errors import BadRequest, NotFound, Unprocessable
 from lib.models import EffectType, OverlayAction
 from lib.overlay_actions import (
     KEYFRAME_TOLERANCE,
     SPAN_INFERRED,
-    InvalidActionData,
     OverlayState,
     apply_action,
     editor_frame,
@@ -176,7 +175,7 @@ def test_set_effect_type_is_validated():
     assert out.state.effect_type == EffectType.BRIGHTNESS_BOOST
     with pytest.raises(BadRequest, match="effect type"):
         apply_action(state(), "set_effect_type", None, {"effect_type": "sparkles"})
-    with pytest.raises(InvalidActionData):
+    with pytest.raises(Unprocessable):
         apply_action(state(), "set_effect_type", None, {"effect_type": 3})
 
 
@@ -188,7 +187,7 @@ def test_set_effect_type_is_validated():
     ("delete_keyframe", {"region_id": "r1", "keyframe_time": [1]}, None),
 ])
 def test_wrong_types_are_unprocessable(action, target, data):
-    with pytest.raises(InvalidActionData):
+    with pytest.raises(Unprocessable):
         apply_action(state(region()), action, target, data)
 
 
