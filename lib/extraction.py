@@ -16,6 +16,11 @@ from lib.keys import new_name
 from lib.models import TaskStatus
 
 ACTIVE = (TaskStatus.PENDING.value, TaskStatus.RUNNING.value)
+# A task still pending or running after this long lost its worker (the Modal extract
+# function times out well before): it no longer counts as in progress.
+STALE_AFTER = "-30 minutes"
+_FRESH = "COALESCE(started_at, created_at) >= datetime('now', ?)"
+STOPPED = "The extraction stopped before it finished; it will be retried."
 
 
 class _Spawner(Protocol):
@@ -41,6 +46,11 @@ def enqueue(conn: sqlite3.Connection, raw_clip_id: int, project_id: int | None =
         return None
     if clip["start_time"] is None or clip["end_time"] is None:
         return None
+    conn.execute(
+        "UPDATE extraction_tasks SET status = ?, error = ?, completed_at = CURRENT_TIMESTAMP"
+        f" WHERE raw_clip_id = ? AND status IN (?, ?) AND NOT {_FRESH}",
+        (TaskStatus.ERROR.value, STOPPED, raw_clip_id, *ACTIVE, STALE_AFTER),
+    )
     active = conn.execute(
         "SELECT id, params FROM extraction_tasks WHERE raw_clip_id = ? AND status IN (?, ?)",
         (raw_clip_id, *ACTIVE),
@@ -107,10 +117,13 @@ def extraction_states(conn: sqlite3.Connection, raw_clip_ids: list[int]) -> dict
     for clip_id in set(raw_clip_ids):
         clip = conn.execute("SELECT filename FROM raw_clips WHERE id = ?", (clip_id,)).fetchone()
         task = conn.execute(
-            "SELECT status FROM extraction_tasks WHERE raw_clip_id = ? ORDER BY id DESC LIMIT 1",
-            (clip_id,),
+            f"SELECT status, {_FRESH} AS fresh FROM extraction_tasks WHERE raw_clip_id = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (STALE_AFTER, clip_id),
         ).fetchone()
         status = task["status"] if task else None
+        if status in ACTIVE and not task["fresh"]:
+            status = TaskStatus.ERROR.value
         out[clip_id] = {
             "is_extracted": bool(clip and clip["filename"]),
             "is_extracting": status in ACTIVE,

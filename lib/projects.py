@@ -14,7 +14,7 @@ from lib.clip_versions import (
     write_framing,
 )
 from lib.errors import BadRequest, NotFound
-from lib.extraction import enqueue
+from lib.extraction import enqueue, enqueue_for_project
 from lib.framing_state import load_stored
 from lib.keys import Kind
 from lib.models import AspectRatio, ProjectMode
@@ -156,7 +156,9 @@ def mark_project_opened(conn: sqlite3.Connection, project_id: int, *,
                      (ProjectMode(current_mode).value, project_id))
     row = require_project(conn, project_id)
     return {"success": True, "id": project_id, "last_opened_at": row["last_opened_at"],
-            "current_mode": row["current_mode"]}
+            "current_mode": row["current_mode"],
+            # Opening a project retries the extractions it still lacks (a lost worker).
+            "extraction_task_ids": enqueue_for_project(conn, project_id)}
 
 
 def discard_uncommitted(conn: sqlite3.Connection, project_id: int) -> int:

@@ -151,3 +151,45 @@ def test_rating_counts():
     counts = rating_counts([{"rating": 5}, {"rating": 5}, {"rating": 1}, {"rating": None}])
     assert counts["brilliant"] == 2 and counts["blunder"] == 1 and counts["interesting"] == 1
     assert counts["weighted_average"] == 3.5
+
+
+def test_a_lost_extraction_worker_is_retried_when_the_project_opens(local_api, small_video):
+    """A task stuck `running` (its worker died) stops counting as in progress after a while;
+    opening the project queues the extraction again and it completes."""
+    from tests.jobs_helpers import make_game_with_clip
+
+    ids = make_game_with_clip(local_api, USER, small_video)
+    clip = ids["raw_clip_id"]
+
+    def lose_file_and_worker(conn):
+        conn.execute("UPDATE raw_clips SET filename = '' WHERE id = ?", (clip,))
+        conn.execute(
+            "INSERT INTO extraction_tasks (status, params, raw_clip_id, started_at, created_at)"
+            " VALUES ('running', '{}', ?, datetime('now', '-2 hours'),"
+            " datetime('now', '-2 hours'))",
+            (clip,))
+
+    write(local_api, lose_file_and_worker)
+    project_id = make_project(local_api, USER, [clip])
+    h = local_api.as_user(USER)
+    listed = local_api.client.get(f"/api/clips/projects/{project_id}/clips", headers=h).json()
+    assert (listed[0]["is_extracting"], listed[0]["extraction_status"]) == (False, "error")
+    opened = local_api.client.patch(f"/api/projects/{project_id}/state",
+                                    params={"update_last_opened": "true"}, headers=h)
+    assert opened.status_code == 200
+    local_api.runner.wait_idle()
+    listed = local_api.client.get(f"/api/clips/projects/{project_id}/clips", headers=h).json()
+    assert listed[0]["is_extracted"] is True and listed[0]["extraction_status"] == "complete"
+
+
+def test_every_job_has_a_modal_function():
+    """The ModalRunner can run every job the worker knows (same names, one function each)."""
+    import modal_app
+    from lib.runner import ModalRunner
+    from lib.worker import HANDLERS, JOB_FOR_EXPORT
+
+    assert set(modal_app.JOB_FUNCTIONS) == set(HANDLERS)
+    assert set(JOB_FOR_EXPORT.values()) <= set(HANDLERS)
+    runner = ModalRunner(modal_app.JOB_FUNCTIONS)
+    with pytest.raises(ValueError, match="No Modal function"):
+        runner.spawn("nope", {})

@@ -103,12 +103,15 @@ def remove_project(project_id: int, db: Db, user_id: CurrentUser, store: Store) 
 
 
 @router.patch("/{project_id}/state")
-def update_state(project_id: int, db: Db, update_last_opened: bool = False,
+def update_state(project_id: int, db: Db, runner: JobRunner, user_id: CurrentUser,
+                 update_last_opened: bool = False,
                  current_mode: ProjectMode | None = None) -> dict:
     """#27 (sent on every project open)."""
     mode = current_mode.value if current_mode else None
-    return db.write(lambda conn: mark_project_opened(
+    result = db.write(lambda conn: mark_project_opened(
         conn, project_id, update_last_opened=update_last_opened, current_mode=mode))
+    dispatch(runner, user_id, result.pop("extraction_task_ids"))
+    return result
 
 
 @router.post("/{project_id}/discard-uncommitted")
