@@ -48,7 +48,7 @@ class OverlayRenderer:
         src = plane_views(frame).rotated(rotation)
         out, dst = new_frame(self.width, self.height)
         out.pts = frame.pts
-        if frame.time_base is not None:
+        if frame.time_base is not None:  # frames flushed by decode(None) carry none
             out.time_base = frame.time_base
         if region is None:
             for s, d in zip(src.planes(), dst.planes(), strict=True):

@@ -49,7 +49,8 @@ class Settings:
         origins = _env("CORS_ORIGINS")
         return cls(
             data_dir=Path(_env("DATA_DIR", ".data")),
-            storage=_env("STORAGE", "s3" if _env("S3_ENDPOINT_URL") else "local"),
+            storage=_env("STORAGE", "s3" if (_env("S3_ENDPOINT_URL") or _env("R2_ENDPOINT_URL"))
+                         else "local"),
             s3_endpoint_url=_env("S3_ENDPOINT_URL") or _env("R2_ENDPOINT_URL"),
             s3_bucket=_env("S3_BUCKET") or _env("R2_BUCKET_NAME") or "reel-ballers",
             s3_region=_env("S3_REGION", "auto"),

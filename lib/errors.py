@@ -15,6 +15,12 @@ class BadRequest(DomainError):
     status = 400
 
 
+class Unprocessable(DomainError):
+    """Well-formed JSON whose fields have the wrong types."""
+
+    status = 422
+
+
 class Forbidden(DomainError):
     status = 403
 

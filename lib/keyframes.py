@@ -37,7 +37,7 @@ def keyframe_frame(kf: Mapping[str, Any]) -> float:
     time = kf.get("time")
     if time is None:
         raise KeyframeError("A keyframe has neither a frame nor a time.")
-    return float(round(float(time) * EDITOR_FPS))
+    return float(math.floor(float(time) * EDITOR_FPS + 0.5))  # the editor's Math.round
 
 
 def catmull_rom(p0: float, p1: float, p2: float, p3: float, u: float) -> float:

@@ -7,6 +7,7 @@ same port (an outage); moto's state lives in this process, so objects survive it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -16,7 +17,7 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from moto.server import DomainDispatcherApplication, create_backend_app  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
@@ -38,6 +39,23 @@ class _Serialized:
             return list(self.app(environ, start_response))
 
 
+class _Handler(WSGIRequestHandler):
+    """Quiet, and registers its connection so that stop() can cut it (a real outage)."""
+
+    def setup(self):
+        super().setup()
+        with self.server.conn_lock:
+            self.server.conns.add(self.connection)
+
+    def finish(self):
+        with self.server.conn_lock:
+            self.server.conns.discard(self.connection)
+        super().finish()
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+
 class S3Server:
     def __init__(self, port: int | None = None):
         self.port = port or free_port()
@@ -55,8 +73,12 @@ class S3Server:
 
     def start(self) -> S3Server:
         if self._server is None:
-            self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-            self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+            self._server = make_server("127.0.0.1", self.port, self.app, threaded=True,
+                                       request_handler=_Handler)
+            self._server.conns = set()
+            self._server.conn_lock = threading.Lock()
+            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                            daemon=True)
             self._thread.start()
         return self
 
@@ -64,6 +86,11 @@ class S3Server:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            with self._server.conn_lock:
+                conns = list(self._server.conns)
+            for conn in conns:  # kept-alive connections would otherwise go on serving
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
             self._thread.join(timeout=5)
             self._server = None
             self._thread = None

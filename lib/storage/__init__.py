@@ -1,5 +1,7 @@
 """Object storage: the ObjectStore protocol, a local directory store and an S3/R2 store."""
 
+import logging
+
 from lib.storage.base import (
     ObjectInfo,
     ObjectNotFound,
@@ -9,7 +11,10 @@ from lib.storage.base import (
 )
 from lib.storage.local import LocalDirStore
 
+log = logging.getLogger(__name__)
+
 __all__ = [
+    "delete_objects",
     "LocalDirStore",
     "ObjectInfo",
     "ObjectNotFound",
@@ -18,6 +23,18 @@ __all__ = [
     "content_type_for",
     "make_store",
 ]
+
+
+def delete_objects(store: ObjectStore, user_id: str, objects) -> None:
+    """After a commit: delete the objects `(kind, name)` whose rows are gone. A failure leaves
+    an orphan object (swept later), never a dangling row, so it is logged, not raised."""
+    from lib.keys import object_key
+
+    for kind, name in objects:
+        try:
+            store.delete(object_key(user_id, kind, name))
+        except Exception:
+            log.warning("could not delete %s/%s of user %s", kind, name, user_id, exc_info=True)
 
 
 def make_store(settings) -> ObjectStore:

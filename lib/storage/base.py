@@ -7,9 +7,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from lib.errors import NotFound
+from lib.errors import BadRequest, NotFound
 
 CHUNK = 1024 * 1024
+_MAX_KEY_BYTES = 1024
+
+
+def _bad_segment(part: str) -> bool:
+    return part in ("", ".", "..") or part.startswith(".") or any(
+        ord(c) < 32 or ord(c) == 127 for c in part)
+
+
+def check_key(key: str) -> str:
+    """`key` if it is a safe object key (relative, `/`-separated, no empty, dot or control
+    segments); raises BadRequest otherwise. Both stores apply the same rule."""
+    if (not isinstance(key, str) or not key or "\\" in key
+            or len(key.encode()) > _MAX_KEY_BYTES or any(_bad_segment(p) for p in key.split("/"))):
+        raise BadRequest("Invalid storage key.")
+    return key
+
+
+def check_prefix(prefix: str) -> str:
+    """A listing prefix: a key, optionally ending with `/`, or a partial last segment."""
+    if prefix == "":
+        return prefix
+    check_key(prefix[:-1] if prefix.endswith("/") else prefix)
+    return prefix
 
 
 class ObjectNotFound(NotFound):

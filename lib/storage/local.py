@@ -16,13 +16,20 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, urlencode
 
-from lib.errors import BadRequest
-from lib.storage.base import CHUNK, ObjectInfo, ObjectNotFound, PreconditionFailed, content_type_for
+from lib.storage.base import (
+    CHUNK,
+    ObjectInfo,
+    ObjectNotFound,
+    PreconditionFailed,
+    check_key,
+    check_prefix,
+    content_type_for,
+)
 
 LOCAL_URL_PREFIX = "/api/storage/local/"
 _LOCKS = ".locks"
@@ -36,7 +43,8 @@ def sign_local_url(secret: str, method: str, key: str, expires_at: int) -> str:
 def verify_local_url(secret: str, method: str, key: str, expires_at: int, sig: str) -> bool:
     if expires_at < time.time():
         return False
-    return hmac.compare_digest(sign_local_url(secret, method, key, expires_at), sig)
+    expected = sign_local_url(secret, method, key, expires_at).encode()
+    return hmac.compare_digest(expected, sig.encode())  # bytes: sig may be any unicode
 
 
 class LocalDirStore:
@@ -50,11 +58,7 @@ class LocalDirStore:
 
     # -- paths -------------------------------------------------------------------------
     def _path(self, key: str) -> Path:
-        if not key or key.startswith("/") or "\\" in key or any(
-            p in ("", ".", "..") or p.startswith(".") for p in key.split("/")
-        ):
-            raise BadRequest("Invalid storage key.")
-        return self.root / key
+        return self.root / check_key(key)
 
     @contextmanager
     def _lock(self, key: str):
@@ -78,6 +82,7 @@ class LocalDirStore:
         return ObjectInfo(key, st.st_size, self._etag(st), content_type_for(key))
 
     def _write(self, key: str, writer) -> str:
+        """Write a new version of `key` (the caller holds the key's lock)."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -85,6 +90,13 @@ class LocalDirStore:
             with os.fdopen(fd, "wb") as fh:
                 writer(fh)
                 fh.flush()
+                # Inode numbers are reused as soon as a replaced file is freed, and file
+                # timestamps may be coarse: give every version of a key a strictly later
+                # mtime than the one it replaces, so an old etag never matches again (ABA).
+                st = os.fstat(fh.fileno())
+                current = self._info(key, path)
+                newest = int(current.etag.split("-")[1], 16) if current else 0
+                os.utime(fh.fileno(), ns=(st.st_atime_ns, max(st.st_mtime_ns, newest + 1)))
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
@@ -166,7 +178,7 @@ class LocalDirStore:
 
     def iter_range(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         try:
-            fh = open(self._path(key), "rb")
+            fh = open(self._path(key), "rb")  # noqa: SIM115 - closed by the generator
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
 
@@ -189,6 +201,7 @@ class LocalDirStore:
             self._path(key).unlink()
 
     def delete_prefix(self, prefix: str) -> int:
+        check_prefix(prefix)
         items = self.list(prefix)
         for info in items:
             self.delete(info.key)
@@ -198,6 +211,7 @@ class LocalDirStore:
         return len(items)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
+        check_prefix(prefix)
         start_dir = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
         if not start_dir.is_dir():
             return []
@@ -231,7 +245,5 @@ class LocalDirStore:
 
 @contextmanager
 def _suppress():
-    try:
+    with suppress(FileNotFoundError):
         yield
-    except FileNotFoundError:
-        pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -12,9 +13,18 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lib.errors import StorageUnavailable
-from lib.storage.base import CHUNK, ObjectInfo, ObjectNotFound, PreconditionFailed, content_type_for
+from lib.storage.base import (
+    CHUNK,
+    ObjectInfo,
+    ObjectNotFound,
+    PreconditionFailed,
+    check_key,
+    check_prefix,
+    content_type_for,
+)
 
-_TRANSFER = TransferConfig(multipart_threshold=64 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024)
+_MB = 1024 * 1024
+_TRANSFER = TransferConfig(multipart_threshold=64 * _MB, multipart_chunksize=16 * _MB)
 _UNAVAILABLE = "Storage is unreachable right now; please try again shortly."
 
 
@@ -57,6 +67,8 @@ class S3Store:
 
     # -- error mapping -----------------------------------------------------------------
     def _call(self, key: str | None, fn, **kwargs):
+        if key is not None:
+            check_key(key)
         try:
             return fn(Bucket=self.bucket, **kwargs)
         except ClientError as err:
@@ -143,6 +155,7 @@ class S3Store:
             return self.upload_stream(key, fh, content_type)
 
     def upload_stream(self, key: str, stream: BinaryIO, content_type: str | None = None) -> str:
+        check_key(key)
         try:
             self.client.upload_fileobj(
                 stream, self.bucket, key,
@@ -157,6 +170,7 @@ class S3Store:
         return info.etag
 
     def download_file(self, key: str, path: Path | str) -> None:
+        check_key(key)
         tmp = Path(f"{path}.part")
         try:
             self.client.download_file(self.bucket, key, str(tmp), Config=_TRANSFER)
@@ -182,12 +196,11 @@ class S3Store:
         return gen()
 
     def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(ObjectNotFound):
             self._call(key, self.client.delete_object, Key=key)
-        except ObjectNotFound:
-            pass
 
     def delete_prefix(self, prefix: str) -> int:
+        check_prefix(prefix)
         keys = [i.key for i in self.list(prefix)]
         for start in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[start : start + 1000]]
@@ -195,6 +208,7 @@ class S3Store:
         return len(keys)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
+        check_prefix(prefix)
         out: list[ObjectInfo] = []
         token = None
         while True:
@@ -209,14 +223,15 @@ class S3Store:
             token = r["NextContinuationToken"]
 
     def presign_get(self, key: str, expires: int, filename: str | None = None) -> str:
-        params = {"Bucket": self.bucket, "Key": key}
+        params = {"Bucket": self.bucket, "Key": check_key(key)}
         if filename:
-            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+            safe = "".join("_" if c in '"\\' or ord(c) < 32 else c for c in filename)
+            params["ResponseContentDisposition"] = f'attachment; filename="{safe}"'
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
     def presign_put(self, key: str, content_type: str, expires: int) -> str:
         return self.client.generate_presigned_url(
             "put_object",
-            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
+            Params={"Bucket": self.bucket, "Key": check_key(key), "ContentType": content_type},
             ExpiresIn=expires,
         )

@@ -1,0 +1,1 @@
+"""Per-user SQLite: schema, migrations, in-memory images and the sync to object storage."""

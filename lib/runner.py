@@ -1,0 +1,163 @@
+"""The runner seam: the web asks for a job by name; a runner executes the job's worker side.
+
+- LocalRunner: the same worker code in this process's threads (bounded concurrency). Default.
+- ModalRunner: the Modal functions of this app (`.spawn()`, `FunctionCall.from_id`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+JobHandler = Callable[[str, dict], dict]
+
+
+@dataclass(frozen=True)
+class CallState:
+    """What a runner knows of one call: pending | running | complete | error | unknown."""
+
+    status: str
+    error: str | None = None
+    result: dict | None = None
+
+
+class Runner(Protocol):
+    kind: str
+
+    def spawn(self, job_name: str, payload: dict) -> str: ...
+
+    def status(self, call_id: str) -> CallState: ...
+
+    def cancel(self, call_id: str) -> None: ...
+
+    def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict: ...
+
+
+class LocalRunner:
+    """Calls are registered per process, not per instance: a new app instance in the same
+    process still sees the jobs an earlier one started (their threads are alive), while a
+    restarted process knows none (their threads died with it)."""
+
+    kind = "local"
+    _calls: dict[str, Future] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, handler: JobHandler, workers: int = 2):
+        self._handler = handler
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="job")
+        self._mine: set[str] = set()
+        self._gate = threading.Event()
+        self._gate.set()
+
+    def pause(self) -> None:
+        """Hold spawned jobs before they start (lets a caller observe queued state)."""
+        self._gate.clear()
+
+    def resume(self) -> None:
+        self._gate.set()
+
+    def _run(self, job_name: str, payload: dict) -> dict:
+        self._gate.wait()
+        try:
+            return self._handler(job_name, payload)
+        except Exception:
+            log.exception("job %s failed", job_name)
+            raise
+
+    def spawn(self, job_name: str, payload: dict) -> str:
+        call_id = f"local-{uuid.uuid4().hex}"
+        future = self._pool.submit(self._run, job_name, payload)
+        with self._lock:
+            self._calls[call_id] = future
+            self._mine.add(call_id)
+        return call_id
+
+    def status(self, call_id: str) -> CallState:
+        with self._lock:
+            future = self._calls.get(call_id)
+        if future is None:
+            return CallState("unknown")
+        if future.cancelled():
+            return CallState("error", "The job was cancelled.")
+        if not future.done():
+            return CallState("running")
+        err = future.exception()
+        if err is not None:
+            return CallState("error", str(err) or type(err).__name__)
+        return CallState("complete", result=future.result())
+
+    def cancel(self, call_id: str) -> None:
+        with self._lock:
+            future = self._calls.get(call_id)
+        if future is not None:
+            future.cancel()
+
+    def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict:
+        future = self._pool.submit(self._run, job_name, payload)
+        try:
+            return future.result(timeout=timeout)
+        except (FutureTimeout, CancelledError):
+            future.cancel()
+            raise
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Wait for every call this runner spawned to finish (tests and shutdown)."""
+        with self._lock:
+            futures = [self._calls[c] for c in self._mine]
+        for f in futures:
+            with contextlib.suppress(Exception):  # failures are reported through status()
+                f.result(timeout=timeout)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class ModalRunner:
+    """Jobs as calls of this app's Modal functions (one function per job body)."""
+
+    kind = "modal"
+
+    def __init__(self, functions: dict):
+        self._functions = functions  # job name → modal.Function
+
+    def _function(self, job_name: str):
+        try:
+            return self._functions[job_name]
+        except KeyError:
+            raise ValueError(f"No Modal function runs the {job_name!r} job.") from None
+
+    def spawn(self, job_name: str, payload: dict) -> str:
+        return self._function(job_name).spawn(job_name, payload).object_id
+
+    def status(self, call_id: str) -> CallState:
+        import modal
+        from modal.exception import NotFoundError, OutputExpiredError
+
+        try:
+            result = modal.FunctionCall.from_id(call_id).get(timeout=0)
+        except OutputExpiredError:
+            return CallState("unknown")
+        except TimeoutError:
+            return CallState("running")
+        except NotFoundError:
+            return CallState("unknown")
+        except Exception as err:  # the job raised: its message is the error
+            return CallState("error", str(err) or type(err).__name__)
+        return CallState("complete", result=result)
+
+    def cancel(self, call_id: str) -> None:
+        import modal
+
+        modal.FunctionCall.from_id(call_id).cancel()
+
+    def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict:
+        return self._function(job_name).remote(job_name, payload)

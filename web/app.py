@@ -1,0 +1,72 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from lib.config import Settings
+from lib.db.sync import UserDatabases
+from lib.progress_store import MemoryProgressStore, ProgressStore
+from lib.runner import LocalRunner, Runner
+from lib.storage import ObjectStore, make_store
+from lib.worker import WorkerContext, handle
+from web.errors import install_error_handlers
+from web.routers import (
+    auth,
+    downloads,
+    export_jobs,
+    exports,
+    games,
+    health,
+    overlay,
+    projects,
+    raw_clips,
+    storage_local,
+    working_clips,
+    ws,
+)
+from web.routers import settings as settings_router
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: ObjectStore | None = None,
+    runner: Runner | None = None,
+    progress: ProgressStore | None = None,
+) -> FastAPI:
+    """Build the API on `settings` (environment by default). `store`, `runner` and
+    `progress` override what the settings would make (tests and modal_app pass them)."""
+    settings = settings or Settings.from_env()
+    if settings.auth_mode == "token" and not settings.auth_secret:
+        raise RuntimeError("AUTH_MODE=token needs AUTH_SECRET.")
+    store = store or make_store(settings)
+    app = FastAPI(title="Reel Ballers API", version="1.0")
+    app.state.settings = settings
+    app.state.store = store
+    app.state.dbs = UserDatabases(
+        store, cache_size=settings.db_cache_size, max_attempts=settings.db_write_attempts
+    )
+    app.state.progress = progress or MemoryProgressStore()
+    if runner is None:
+        context = WorkerContext(store, app.state.dbs, app.state.progress)
+        runner = LocalRunner(lambda name, payload: handle(context, name, payload),
+                             workers=settings.runner_workers)
+    app.state.runner = runner
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    install_error_handlers(app)
+    routers = (health, settings_router, auth, storage_local, games, raw_clips, projects,
+               working_clips, exports, export_jobs, ws, overlay, downloads)
+    for module in routers:
+        app.include_router(module.router)
+    logging.getLogger("reel_ballers").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,229 @@
+"""Export requests: framing (#33 render, #34 multi-clip), overlay (#35), the final video (#36)
+and the annotated game video (#41).
+
+#33–#35 answer only when the output row exists (contract §0.1); #41 answers at once and
+completes over the WebSocket. On Modal, a request over 150 s continues through Modal's 303
+result-URL mechanism, which the browser follows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from lib.errors import BadRequest, NotFound
+from lib.export_specs import (
+    annotate_spec,
+    before_after_tracks,
+    multi_clip_spec,
+    overlay_spec,
+    render_spec,
+)
+from lib.job_control import start_job
+from lib.jobs import validate_export_id
+from lib.keys import Kind, new_name, object_key
+from lib.models import ExportStatus, ExportType
+from web.deps import CurrentUser, Db, Store
+from web.job_service import await_job, services
+from web.media import object_response
+
+router = APIRouter(tags=["exports"])
+
+
+class RenderRequest(BaseModel):
+    project_id: int
+    export_id: str = Field(min_length=1, max_length=200)
+    export_mode: str = "fast"
+    target_fps: float | None = Field(default=None, gt=0, le=240)
+    include_audio: bool = True
+
+
+class OverlayRequest(BaseModel):
+    project_id: int
+    export_id: str = Field(min_length=1, max_length=200)
+    effect_type: str = "original"
+
+
+def _failed(row: dict) -> JSONResponse:
+    message = row["error"] or "The export failed."
+    return JSONResponse({"detail": message, "error": message, "message": message,
+                         "export_id": row["id"]}, status_code=422)
+
+
+def _project_name(db, project_id: int) -> str:
+    def read(conn):
+        row = conn.execute("SELECT name FROM projects WHERE id = ?", (project_id,)).fetchone()
+        if row is None:
+            raise NotFound("Project not found.")
+        return row["name"]
+
+    return db.read(read)
+
+
+@router.post("/api/export/render")
+async def render(body: RenderRequest, request: Request, user_id: CurrentUser, db: Db):
+    name = await run_in_threadpool(_project_name, db, body.project_id)
+    await run_in_threadpool(
+        start_job, services(request), user_id, body.export_id, ExportType.FRAMING,
+        lambda conn: render_spec(conn, user_id, body.project_id,
+                                 include_audio=body.include_audio, target_fps=body.target_fps),
+        project_id=body.project_id, project_name=name,
+    )
+    row = await await_job(request, user_id, body.export_id)
+    if row["status"] != ExportStatus.COMPLETE:
+        return _failed(row)
+    return {"success": True, "export_id": row["id"], "working_video_id": row["output_video_id"],
+            "filename": row["output_filename"]}
+
+
+def _form_int(form, key: str) -> int:
+    values = form.getlist(key)
+    if not values:
+        raise BadRequest(f"{key} is required.")
+    try:
+        return int(values[0])
+    except (TypeError, ValueError):
+        raise BadRequest(f"{key} must be an integer.") from None
+
+
+def _form_bool(form, key: str, default: bool) -> bool:
+    value = form.get(key)
+    return default if value is None else str(value).strip().lower() in ("true", "1", "yes")
+
+
+def _form_float(form, key: str) -> float | None:
+    value = form.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise BadRequest(f"{key} must be a number.") from None
+
+
+_VIDEO_FIELD = re.compile(r"^video_(\d+)$")
+
+
+@router.post("/api/export/multi-clip")
+async def multi_clip(request: Request, user_id: CurrentUser, db: Db, store: Store):
+    form = await request.form()
+    export_id = validate_export_id(str(form.get("export_id") or ""))
+    project_id = _form_int(form, "project_id")
+    try:
+        payload = json.loads(str(form.get("multi_clip_data_json") or ""))
+    except ValueError:
+        raise BadRequest("multi_clip_data_json is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("multi_clip_data_json must be a JSON object.")
+    files = sorted(((int(m.group(1)), value) for key, value in form.multi_items()
+                    if (m := _VIDEO_FIELD.match(key)) and isinstance(value, UploadFile)))
+    if not files:
+        raise BadRequest("Send at least one video_N file.")
+    name = str(form.get("project_name") or "")
+    name = name or await run_in_threadpool(_project_name, db, project_id)
+    keys: list[str] = []
+    try:
+        for _, upload in files:
+            key = object_key(user_id, Kind.UPLOADS, new_name(".mp4"))
+            await run_in_threadpool(store.upload_stream, key, upload.file, "video/mp4")
+            keys.append(key)
+        await run_in_threadpool(
+            start_job, services(request), user_id, export_id, ExportType.MULTI_CLIP,
+            lambda conn: multi_clip_spec(
+                conn, user_id, project_id, keys, payload,
+                include_audio=_form_bool(form, "include_audio", True),
+                target_fps=_form_float(form, "target_fps")),
+            project_id=project_id, project_name=name,
+        )
+    except Exception:
+        for key in keys:
+            store.delete(key)
+        raise
+    finally:
+        await form.close()
+    row = await await_job(request, user_id, export_id)
+    if row["status"] != ExportStatus.COMPLETE:
+        return _failed(row)
+    return {"success": True, "export_id": export_id, "working_video_id": row["output_video_id"],
+            "filename": row["output_filename"], "clip_count": len(keys)}
+
+
+@router.post("/api/export/render-overlay")
+async def render_overlay(body: OverlayRequest, request: Request, user_id: CurrentUser, db: Db):
+    name = await run_in_threadpool(_project_name, db, body.project_id)
+
+    def build(conn):
+        spec = overlay_spec(conn, user_id, body.project_id, body.effect_type)
+        spec["tracks"] = before_after_tracks(conn, user_id, body.project_id)
+        return spec
+
+    await run_in_threadpool(start_job, services(request), user_id, body.export_id,
+                            ExportType.OVERLAY, build, project_id=body.project_id,
+                            project_name=name)
+    row = await await_job(request, user_id, body.export_id)
+    if row["status"] != ExportStatus.COMPLETE:
+        return _failed(row)
+    return {"success": True, "export_id": row["id"], "final_video_id": row["output_video_id"],
+            "filename": row["output_filename"],
+            "modal_used": request.app.state.runner.kind == "modal"}
+
+
+@router.get("/api/export/projects/{project_id}/final-video")
+def final_video(project_id: int, request: Request, db: Db, store: Store, user_id: CurrentUser):
+    def read(conn):
+        row = conn.execute(
+            "SELECT p.name, f.filename FROM projects p JOIN final_videos f"
+            " ON f.id = p.final_video_id WHERE p.id = ?", (project_id,)).fetchone()
+        if row is None:
+            exists = conn.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone()
+            raise NotFound("This project has no final video yet." if exists
+                           else "Project not found.")
+        return dict(row)
+
+    row = db.read(read)
+    safe = re.sub(r"[^A-Za-z0-9 _.-]+", "", row["name"] or "").strip().replace(" ", "_")
+    return object_response(store, object_key(user_id, Kind.FINAL_VIDEOS, row["filename"]),
+                           request, filename=f"{safe or 'video'}_final.mp4", attachment=True)
+
+
+@router.post("/api/annotate/export")
+async def annotate_export(request: Request, user_id: CurrentUser, store: Store) -> Response:
+    form = await request.form()
+    try:
+        export_id = validate_export_id(str(form.get("export_id") or ""))
+        try:
+            clips = json.loads(str(form.get("clips_json") or ""))
+        except ValueError:
+            raise BadRequest("clips_json is not valid JSON.") from None
+        if not isinstance(clips, list) or not clips or not all(isinstance(c, dict) for c in clips):
+            raise BadRequest("clips_json must be a non-empty JSON array of clips.")
+        for c in clips:
+            if not all(isinstance(c.get(k), int | float) for k in ("start_time", "end_time")):
+                raise BadRequest("Every clip needs numeric start_time and end_time.")
+        game_id = _form_int(form, "game_id") if form.get("game_id") not in (None, "") else None
+        video = form.get("video")
+        video_key = None
+        if game_id is None and isinstance(video, UploadFile):
+            video_key = object_key(user_id, Kind.UPLOADS, new_name(".mp4"))
+            await run_in_threadpool(store.upload_stream, video_key, video.file, "video/mp4")
+
+        def build(conn):
+            spec, game_name = annotate_spec(conn, user_id, game_id, clips, video_key=video_key)
+            if video_key:
+                spec["uploads"] = [video_key]
+            spec["_job"] = {"game_id": game_id, "game_name": game_name}
+            return spec
+
+        job = await run_in_threadpool(start_job, services(request), user_id, export_id,
+                              ExportType.ANNOTATE, build, game_id=game_id)
+    finally:
+        await form.close()
+    return JSONResponse({"success": True, "export_id": export_id, "job_id": export_id,
+                         "status": job["status"], "game_id": job["game_id"],
+                         "game_name": job["game_name"]}, status_code=202)
