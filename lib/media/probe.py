@@ -122,7 +122,6 @@ def probe(path: str | Path) -> MediaInfo:
         size = os.path.getsize(path)
         if _index_truncated(stream, size):
             raise media_error(TRUNCATED)
-        stream.thread_type = "AUTO"
         first = None
         try:
             for frame in container.decode(stream):
