@@ -7,7 +7,7 @@ plain data. Each job body accepts its spec model or the equivalent dict.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -171,10 +171,3 @@ class ExtractResult(JobResult):
 class CompileResult(JobResult):
     parts: list[Part] = Field(default_factory=list)
 
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def coerce(model: type[M], value: M | dict[str, Any]) -> M:
-    """The spec as `model` (validating a dict)."""
-    return value if isinstance(value, model) else model.model_validate(value)

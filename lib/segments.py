@@ -112,14 +112,6 @@ class SegmentPlan:
                 return start + (min(max(t_src, seg.start), seg.end) - seg.start) / seg.speed
         return None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "duration": self.duration,
-            "segments": [
-                {"start": s.start, "end": s.end, "speed": s.speed} for s in self.segments
-            ],
-        }
-
 
 def parse_segments(
     data: Mapping[str, Any] | str | None,
