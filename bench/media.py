@@ -174,7 +174,7 @@ def main() -> None:
               f"{full['rss_mb']:.0f}, typical overlay {typical['rss_mb']:.0f}, framing "
               f"{framed_short['rss_mb']:.0f} vs {framed['rss_mb']:.0f}", flush=True)
 
-    peak = max(full["rss_mb"], typical["rss_mb"], framed["rss_mb"])
+    peak = max(r["rss_mb"] for r in (full, typical, framed, full_short, framed_short))
     print(
         f"RESULT overlay_ratio={full['seconds'] / floor_overlay:.3f} "
         f"overlay_fps={frames / full['seconds']:.1f} "
