@@ -200,3 +200,20 @@ def test_invalid_clips_give_an_error_result(local_store, tmp_path, clip, message
     assert result.status == "error" and result.error
     assert __import__("re").search(message, result.error)
     assert local_store.head("u/working_videos/bad.mp4") is None
+
+
+def test_audio_keeps_its_offset_to_a_late_starting_video(local_store, tmp_path):
+    """The editor's time 0 is the first video frame: audio that leads it keeps its lead."""
+    src = sync_clip(duration=3.0)
+    late = tmp_path / "late.mp4"
+    ffmpeg("-itsoffset", "0.5", "-i", src, "-i", src, "-map", "0:v", "-map", "1:a",
+           "-c", "copy", late)
+    info = probe(late)
+    assert info.start_time == pytest.approx(0.5, abs=0.02) and info.clip_offset > 0.4
+    key = put(local_store, late, "late.mp4")
+    segments = {"trimRange": {"start": 0.2, "end": 2.4}}
+    result, out = render(local_store, tmp_path, [{"source_key": key, "segments": segments}])
+    # Video second 1 (file 1.5 s) is at 0.8 s; the beep at file 1.0 s and 2.0 s: 0.3 / 1.3 s.
+    assert flash_onsets(out) == pytest.approx([0.8, 1.8], abs=1 / 30)
+    assert burst_centre(out, 0.2, 0.45) == pytest.approx(0.35, abs=1 / 30)
+    assert burst_centre(out, 1.2, 1.45) == pytest.approx(1.35, abs=1 / 30)
