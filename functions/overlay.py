@@ -45,19 +45,27 @@ class OverlayRenderer:
         rotation = self.info.rotation
         if region is None and not rotation:
             return frame
+        if self.colors is None:
+            self.colors = color_model(frame.colorspace, frame.color_range, self.height)
+        if not rotation:
+            # In place: make_writable copies only buffers the decoder still references.
+            frame.make_writable()
+            planes = plane_views(frame)
+            self.effect.render(planes, planes, region.ellipse_at(t, self.width, self.height),
+                               self.colors)
+            self.effected += 1
+            return frame
         src = plane_views(frame).rotated(rotation)
         out, dst = new_frame(self.width, self.height)
         out.pts = frame.pts
         if frame.time_base is not None:  # frames flushed by decode(None) carry none
             out.time_base = frame.time_base
+        out.colorspace, out.color_range = frame.colorspace, frame.color_range
         if region is None:
             for s, d in zip(src.planes(), dst.planes(), strict=True):
                 d[...] = s
             return out
-        if self.colors is None:
-            self.colors = color_model(frame.colorspace, frame.color_range, self.height)
         self.effect.render(src, dst, region.ellipse_at(t, self.width, self.height), self.colors)
-        out.colorspace, out.color_range = frame.colorspace, frame.color_range
         self.effected += 1
         return out
 

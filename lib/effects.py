@@ -104,14 +104,17 @@ def ellipse_box(e: Ellipse, width: int, height: int) -> Box:
 def edge_distance(e: Ellipse, box: Box) -> np.ndarray:
     """Signed distance (pixels, negative inside) from each pixel centre in `box` to the edge."""
     rx, ry = max(e.radius_x, 1e-3), max(e.radius_y, 1e-3)
-    dx = (np.arange(box.x0, box.x1, dtype=np.float32) + 0.5 - np.float32(e.x))[None, :]
-    dy = (np.arange(box.y0, box.y1, dtype=np.float32) + 0.5 - np.float32(e.y))[:, None]
-    ux, uy = dx / np.float32(rx), dy / np.float32(ry)
-    rho = np.sqrt(ux * ux + uy * uy)
-    grad = np.sqrt((ux / np.float32(rx)) ** 2 + (uy / np.float32(ry)) ** 2)
+    f32 = np.float32
+    ux = (np.arange(box.x0, box.x1, dtype=f32) + f32(0.5 - e.x)) / f32(rx)
+    uy = (np.arange(box.y0, box.y1, dtype=f32) + f32(0.5 - e.y)) / f32(ry)
+    ux2, uy2 = ux * ux, uy * uy
+    rho = np.sqrt(ux2[None, :] + uy2[:, None])
+    grad = np.sqrt((ux2 / f32(rx * rx))[None, :] + (uy2 / f32(ry * ry))[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
-        d = (rho - 1.0) * rho / grad
-    d[rho < 0.5] = -np.float32(min(rx, ry))  # deep inside (and the centre, where grad = 0)
+        d = rho - f32(1.0)
+        d *= rho
+        d /= grad
+    np.putmask(d, rho < 0.5, -f32(min(rx, ry)))  # deep inside (and the centre: grad = 0)
     return d
 
 
