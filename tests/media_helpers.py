@@ -178,6 +178,12 @@ def stream_durations(path: Path) -> dict[str, float]:
     return out
 
 
+def is_faststart(path: Path) -> bool:
+    """The MP4 index (moov) comes before the media data (mdat): playable while downloading."""
+    data = path.read_bytes()
+    return -1 < data.find(b"moov") < data.find(b"mdat")
+
+
 def _fps(path: Path) -> float:
     with av.open(str(path)) as container:
         return float(container.streams.video[0].average_rate)

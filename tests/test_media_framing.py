@@ -19,6 +19,7 @@ from tests.media_helpers import (
     cached,
     ffmpeg,
     flash_onsets,
+    is_faststart,
     luma_frames,
     marker_source,
     stream_durations,
@@ -185,6 +186,7 @@ def test_framing_on_s3(s3_store, tmp_path):
     key = put(s3_store, sync_clip(duration=1.0), "s3.mp4")
     result, out = render(s3_store, tmp_path, [{"source_key": key}])
     assert result.size == out.stat().st_size and result.duration == pytest.approx(1.0)
+    assert is_faststart(out)
 
 
 @pytest.mark.parametrize("clip, message", [

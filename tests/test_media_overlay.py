@@ -17,6 +17,7 @@ from tests.media_helpers import (
     audio_samples,
     cached,
     decode_video,
+    is_faststart,
     make_video,
     reference,
     rgb_frames,
@@ -151,6 +152,7 @@ def test_default_ellipse_and_scaled_keyframes(local_store, tmp_path):
 def test_overlay_on_s3_store(s3_store, tmp_path):
     result, out = render(s3_store, tmp_path, [REGION], "dark_overlay")
     assert result.method == "smart" and result.size == out.stat().st_size
+    assert is_faststart(out)
     assert s3_store.head("u/final_videos/out.mp4") is not None
 
 
