@@ -87,10 +87,12 @@ def finalize_working_video(conn: sqlite3.Connection, export_id: str, result: dic
     ).fetchone()
     cur = conn.execute(
         "INSERT INTO working_videos (project_id, filename, version, highlights_data,"
-        " effect_type, duration, width, height, fps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " effect_type, duration, width, height, fps, clip_starts)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (project_id, filename, version, json.dumps(regions),
          previous["effect_type"] if previous else "original", result.get("duration"),
-         result["width"], result["height"], result.get("fps")),
+         result["width"], result["height"], result.get("fps"),
+         json.dumps(result["clip_starts"]) if result.get("clip_starts") else None),
     )
     video_id = cur.lastrowid
     conn.execute("UPDATE projects SET working_video_id = ?, current_mode = 'overlay'"

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lib.errors import BadRequest
+from lib.framing_state import load_stored
 from lib.keyframes import CROP_PROPS, EDITOR_FPS, CropBox, CropTrack, KeyframeTrack
 from lib.overlay_actions import SPAN_INFERRED, editor_frame, keyframe_time, normalize_regions
 from lib.segments import SegmentPlan, parse_segments
@@ -126,21 +127,32 @@ def _crop_of(row: sqlite3.Row, aspect_ratio: str | None) -> CropTrack | _Unclamp
 def clip_layout(conn: sqlite3.Connection, project_id: int) -> list[ClipPlacement]:
     """The project's clips as placed in its working video, one after another. Stops at the
     first clip whose length or crop cannot be known (e.g. an uploaded clip never framed)."""
-    project = conn.execute("SELECT aspect_ratio FROM projects WHERE id = ?",
-                           (project_id,)).fetchone()
+    project = conn.execute(
+        "SELECT p.aspect_ratio, w.clip_starts FROM projects p"
+        " LEFT JOIN working_videos w ON w.id = p.working_video_id WHERE p.id = ?",
+        (project_id,)).fetchone()
     aspect = project["aspect_ratio"] if project is not None else None
+    rows = _exported_clips(conn, project_id)
+    # Where the render put each clip (fade/dissolve joins overlap clips); when it does not
+    # match the clips (an older video, a multi-clip list the server never saw), clips are
+    # laid end to end.
+    starts = load_stored(project["clip_starts"]) if project is not None else None
+    if not (isinstance(starts, list) and len(starts) == len(rows)
+            and all(isinstance(s, int | float) for s in starts)):
+        starts = None
     placements: list[ClipPlacement] = []
     offset = 0.0
-    for index, row in enumerate(_exported_clips(conn, project_id)):
+    for index, row in enumerate(rows):
         try:
             plan, crop = _plan_of(row), _crop_of(row, aspect)
         except BadRequest:  # segments or crop the renderer would refuse too
             break
         if crop is None:
             break
-        placements.append(ClipPlacement(index, row["raw_clip_id"], offset,
-                                        offset + plan.duration, plan, crop))
-        offset += plan.duration
+        start = float(starts[index]) if starts else offset
+        placements.append(ClipPlacement(index, row["raw_clip_id"], start,
+                                        start + plan.duration, plan, crop))
+        offset = start + plan.duration
     return placements
 
 

@@ -211,3 +211,19 @@ def test_junk_in_old_regions_never_breaks_an_action(api):
     saved = read(api, "a", lambda c: json.loads(c.execute(
         "SELECT default_highlight_regions FROM raw_clips WHERE id = ?", (raw,)).fetchone()[0]))
     assert [r["id"] for r in saved] == ["new"]
+
+
+def test_clip_layout_follows_the_rendered_clip_starts():
+    """After a dissolve join, clip 2 starts where the render put it, not end to end."""
+    crop = [{"frame": 0, "x": 0, "y": 0, "width": 608, "height": 1080, "origin": "user"}]
+    spec = {"duration": 4.0, "crop": crop,
+            "segments": {"boundaries": [0, 4.0], "segmentSpeeds": {}, "trimRange": None}}
+    conn = open_image(None)
+    pid, video = build_project(conn, [spec, spec])
+    assert [p.start for p in clip_layout(conn, pid)] == [0.0, 4.0]  # nothing recorded: abut
+    conn.execute("UPDATE working_videos SET clip_starts = ? WHERE id = ?",
+                 (json.dumps([0.0, 3.5]), video["id"]))
+    assert [(p.start, p.end) for p in clip_layout(conn, pid)] == [(0.0, 4.0), (3.5, 7.5)]
+    conn.execute("UPDATE working_videos SET clip_starts = ? WHERE id = ?",
+                 (json.dumps([0.0]), video["id"]))  # not this list of clips: ignored
+    assert [p.start for p in clip_layout(conn, pid)] == [0.0, 4.0]

@@ -224,3 +224,17 @@ def test_corrupt_stored_database_answers_a_clear_error_not_a_traceback(api):
     r = api.client.put("/api/settings", json={}, headers=api.as_user(uid))
     assert r.status_code == 503
     assert api.store.get_bytes(database_key(uid))[0] == b"garbage" * 100  # never overwritten
+
+
+def test_version_1_database_gains_clip_starts():
+    """Schema steps run in order from the stored version (v1 → v2 adds a column)."""
+    conn = open_image(None)
+    conn.execute("INSERT INTO projects (id, name) VALUES (1, 'p')")
+    conn.execute("INSERT INTO working_videos (project_id, filename) VALUES (1, 'w.mp4')")
+    conn.execute("ALTER TABLE working_videos DROP COLUMN clip_starts")
+    conn.execute("PRAGMA user_version = 1")
+    upgraded = open_image(snapshot(conn))
+    assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    row = upgraded.execute("SELECT filename, clip_starts FROM working_videos").fetchone()
+    assert tuple(row) == ("w.mp4", None)
+    assert schema_shape(upgraded) == schema_shape(open_image(None))

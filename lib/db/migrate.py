@@ -66,6 +66,9 @@ def migrate(conn: sqlite3.Connection) -> None:
             create_schema(conn)
         elif version == 0:
             _migrate_legacy(conn, existing)
+        else:
+            for step in STEPS[version - 1:]:
+                step(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
@@ -74,6 +77,16 @@ def migrate(conn: sqlite3.Connection) -> None:
         raise
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _add_clip_starts(conn: sqlite3.Connection) -> None:
+    """v1 → v2: where each clip starts in a working video (joins may overlap clips)."""
+    conn.execute("ALTER TABLE working_videos ADD COLUMN clip_starts TEXT")
+
+
+# STEPS[v - 1] takes a database from version v to v + 1.
+STEPS = [_add_clip_starts]
+assert len(STEPS) == SCHEMA_VERSION - 1
 
 
 # -- legacy (old backend, user_version 0) ----------------------------------------------------

@@ -1,10 +1,11 @@
-"""The per-user SQLite schema (spec/data-model.md). Version 1 = this schema.
+"""The per-user SQLite schema (spec/data-model.md). Version 2 = this schema
+(1 + working_videos.clip_starts).
 
 Timestamps are SQLite `CURRENT_TIMESTAMP` strings ("YYYY-MM-DD HH:MM:SS", UTC): the wire
 format the editor already parses. JSON columns hold JSON text.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES = {
     "games": """
@@ -75,6 +76,7 @@ CREATE TABLE working_videos (
     width INTEGER,
     height INTEGER,
     fps REAL,
+    clip_starts TEXT,
     created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
 )""",
     "final_videos": """
