@@ -76,8 +76,8 @@ CREATE TABLE working_videos (
     width INTEGER,
     height INTEGER,
     fps REAL,
-    clip_starts TEXT,
-    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    clip_starts TEXT
 )""",
     "final_videos": """
 CREATE TABLE final_videos (
