@@ -17,6 +17,7 @@ from lib.errors import NotFound
 from lib.keys import Kind, object_key
 from lib.models import SourceType
 from lib.names import RATING_COUNT_KEYS, game_display_name
+from lib.project_queries import projects_single_game
 from lib.storage import ObjectStore
 
 _LATEST_SQL = """
@@ -38,18 +39,6 @@ def game_names(conn: sqlite3.Connection) -> dict[int, str]:
     rows = conn.execute("SELECT id, name, opponent_name, game_date, game_type, tournament_name"
                         " FROM games").fetchall()
     return {r["id"]: game_display_name(r) for r in rows}
-
-
-def _project_games(conn: sqlite3.Connection) -> dict[int, int]:
-    """project_id → its game, for projects whose clips all come from one game (the rule of
-    the project list's group_key, #23)."""
-    games: dict[int, set[int]] = {}
-    rows = conn.execute(
-        "SELECT DISTINCT wc.project_id, r.game_id FROM working_clips wc"
-        " JOIN raw_clips r ON r.id = wc.raw_clip_id WHERE r.game_id IS NOT NULL").fetchall()
-    for row in rows:
-        games.setdefault(row["project_id"], set()).add(row["game_id"])
-    return {pid: next(iter(ids)) for pid, ids in games.items() if len(ids) == 1}
 
 
 def source_type_of(row: sqlite3.Row) -> str:
@@ -107,7 +96,7 @@ def gallery_entries(conn: sqlite3.Connection,
     """#42: the latest final video per (project, game), newest first; `file_size` is the
     column (see `fill_file_sizes` for the storage fallback)."""
     games = {r["id"]: r for r in conn.execute("SELECT * FROM games")}
-    names, project_games = game_names(conn), _project_games(conn)
+    names, project_games = game_names(conn), projects_single_game(conn)
     entries = [_entry(row, names, project_games, games)
                for row in conn.execute(_LATEST_SQL).fetchall()]
     if source_type is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 
 from lib.clip_versions import (
     clip_display_name,
@@ -35,6 +35,22 @@ def _games(conn: sqlite3.Connection, game_ids: set[int]) -> dict[int, sqlite3.Ro
     return {r["id"]: r for r in rows}
 
 
+def single_game_of(clips: Iterable[Mapping]) -> int | None:
+    """The game every clip of a project comes from, if there is exactly one: the project
+    list's `group_key` (#23) and the gallery's follow it."""
+    game_ids = {c["game_id"] for c in clips if c["game_id"] is not None}
+    return next(iter(game_ids)) if len(game_ids) == 1 else None
+
+
+def projects_single_game(conn: sqlite3.Connection) -> dict[int, int]:
+    """project_id → `single_game_of` its latest clips, for every project that has one."""
+    by_project: dict[int, list] = defaultdict(list)
+    for clip in latest_clips(conn):
+        by_project[clip["project_id"]].append(clip)
+    games = {pid: single_game_of(clips) for pid, clips in by_project.items()}
+    return {pid: game for pid, game in games.items() if game is not None}
+
+
 def _summary(project: sqlite3.Row, clips: list[sqlite3.Row], states: dict[int, dict],
              games: dict[int, sqlite3.Row]) -> dict:
     clip_games = [games[c["game_id"]] for c in clips if c["game_id"] in games]
@@ -47,10 +63,8 @@ def _summary(project: sqlite3.Row, clips: list[sqlite3.Row], states: dict[int, d
     extracted = sum(1 for c in clips if states[c["id"]]["is_extracted"])
     extracting = sum(1 for c in clips
                      if not states[c["id"]]["is_extracted"] and states[c["id"]]["is_extracting"])
-    group_key = None
-    if len(distinct) == 1:
-        game = next(iter(distinct.values()))
-        group_key = game_display_name(game)
+    group_game = single_game_of(clips)
+    group_key = game_display_name(games[group_game]) if group_game in games else None
     return {
         "id": project["id"],
         "name": project["name"],
