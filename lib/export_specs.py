@@ -40,12 +40,13 @@ def clip_source_key(user_id: str, clip: sqlite3.Row) -> str | None:
     return object_key(user_id, *where) if where else None
 
 
-def _segments(clip: sqlite3.Row) -> dict | None:
-    """The clip's segments; an old row with only timing_data still gives its trim."""
+def _framing(clip: sqlite3.Row) -> tuple[list, dict | None]:
+    """The clip's crop keyframes and segments (parsed once); an old row with only
+    timing_data still gives its trim."""
     crop, segments, timing = stored_framing(clip)
     if segments is None and timing and timing.get("trimRange"):
         segments = {"boundaries": [], "segmentSpeeds": {}, "trimRange": timing["trimRange"]}
-    return segments
+    return crop or [], segments
 
 
 def render_spec(conn: sqlite3.Connection, user_id: str, project_id: int, *,
@@ -62,10 +63,11 @@ def render_spec(conn: sqlite3.Connection, user_id: str, project_id: int, *,
         if key is None:
             raise BadRequest(f"Clip '{label or clip['id']}' is still being extracted; "
                              "try again when it is ready.")
+        crop, segments = _framing(clip)
         specs.append({
             "source_key": key,
-            "crop_keyframes": stored_framing(clip)[0] or [],
-            "segments": _segments(clip),
+            "crop_keyframes": crop,
+            "segments": segments,
             "name": label,
             "working_clip_id": clip["id"],
         })
@@ -156,7 +158,7 @@ def before_after_tracks(conn: sqlite3.Connection, user_id: str, project_id: int)
         key = clip_source_key(user_id, clip)
         if key is None:
             continue
-        trim = (_segments(clip) or {}).get("trimRange")
+        trim = (_framing(clip)[1] or {}).get("trimRange")
         if isinstance(trim, dict):
             start, end = float(trim["start"]), float(trim["end"])
         else:

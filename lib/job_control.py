@@ -18,6 +18,7 @@ from lib.jobs import (
     JobLabels,
     create_job,
     fail_job,
+    job_with_project,
     latest_frame,
     progress_key,
     reconcile_job,
@@ -27,6 +28,8 @@ from lib.models import ExportType
 from lib.progress_store import ProgressStore
 from lib.runner import Runner
 from lib.worker import JOB_FOR_EXPORT
+
+RECONCILE_SECONDS = 5.0  # how often a waiter asks the runner whether the worker is alive
 
 
 @dataclass
@@ -38,19 +41,21 @@ class JobServices:
 
 def start_job(services: JobServices, user_id: str, export_id: str, job_type: ExportType,
               build: Callable[[sqlite3.Connection], dict], *, project_id: int = 0,
-              game_id: int | None = None, game_name: str | None = None,
-              project_name: str | None = None) -> dict:
+              game_id: int | None = None, game_name: str | None = None) -> dict:
     """Create (or find, for a retried request) the job and spawn its worker. `build(conn)`
-    returns the spec; it may carry `_job: {game_id, game_name}` for the row."""
+    returns the spec; it may carry `_job: {game_id, game_name}` for the row. Returns the job
+    row with its `project_name`."""
 
     def create(conn: sqlite3.Connection) -> dict:
         spec = build(conn)
         extra = spec.pop("_job", {})
-        return create_job(conn, export_id, job_type, {"spec": spec},
-                          project_id=project_id, game_id=extra.get("game_id", game_id),
-                          game_name=extra.get("game_name", game_name))
+        create_job(conn, export_id, job_type, {"spec": spec}, project_id=project_id,
+                   game_id=extra.get("game_id", game_id),
+                   game_name=extra.get("game_name", game_name))
+        return job_with_project(conn, export_id)
 
     job = services.dbs.write(user_id, create)
+    project_name = job["project_name"]
     if job["status"] != "pending" or job["modal_call_id"]:
         return job  # a retried request: the job already runs (or ran)
     labels = JobLabels(export_id, job_type, project_id or None, project_name,
@@ -71,18 +76,28 @@ def start_job(services: JobServices, user_id: str, export_id: str, job_type: Exp
     return job
 
 
+def job_outcome(services: JobServices, user_id: str, export_id: str, *,
+                check_runner: bool) -> dict | None:
+    """The job row once it is complete or failed, else None. The database is read only when
+    the live frame says the job ended, or when `check_runner` asks whether its worker is still
+    alive (callers do that every few seconds)."""
+    frame = latest_frame(services.progress, user_id, export_id)
+    if not check_runner and not (frame and frame.get("status") in TERMINAL):
+        return None
+    row = reconcile_job(services.dbs, services.runner, user_id, export_id)
+    return row if row["status"] in TERMINAL else None
+
+
 def wait_job(services: JobServices, user_id: str, export_id: str, *,
-             timeout: float = 3600.0, poll: float = 0.5, reconcile_every: float = 5.0) -> dict:
-    """Block until the job is complete or failed; returns its row (with project_name)."""
+             timeout: float = 3600.0, poll: float = 0.5) -> dict:
+    """Block until the job is complete or failed (or `timeout`); returns its row."""
     deadline = time.monotonic() + timeout
     last_check = time.monotonic()
-    while True:
-        frame = latest_frame(services.progress, user_id, export_id)
-        now = time.monotonic()
-        if (frame and frame.get("status") in TERMINAL) or now - last_check >= reconcile_every \
-                or now >= deadline:
-            last_check = now
-            row = reconcile_job(services.dbs, services.runner, user_id, export_id)
-            if row["status"] in TERMINAL or now >= deadline:
-                return row
+    while time.monotonic() < deadline:
+        due = time.monotonic() - last_check >= RECONCILE_SECONDS
+        last_check = time.monotonic() if due else last_check
+        row = job_outcome(services, user_id, export_id, check_runner=due)
+        if row is not None:
+            return row
         time.sleep(poll)
+    return reconcile_job(services.dbs, services.runner, user_id, export_id)

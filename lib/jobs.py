@@ -7,6 +7,7 @@ enough to report a job when the progress store has forgotten it (after a restart
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import time
@@ -140,7 +141,7 @@ _WIRE_SQL = (
 )
 
 
-def job_wire(row: sqlite3.Row | dict, progress: dict | None = None) -> dict:
+def job_wire(row: dict, progress: dict | None = None) -> dict:
     """One job as #46/#47 list it."""
     status = row["status"]
     percent = 100 if status == ExportStatus.COMPLETE else 0
@@ -150,7 +151,7 @@ def job_wire(row: sqlite3.Row | dict, progress: dict | None = None) -> dict:
         "job_id": row["id"],
         "id": row["id"],
         "project_id": row["project_id"] or None,
-        "project_name": row["project_name"] if "project_name" in row.keys() else None,  # noqa: SIM118
+        "project_name": row.get("project_name"),
         "type": ExportType(row["type"]).client_type,
         "status": status,
         "phase": row["phase"],
@@ -246,19 +247,23 @@ def frame_from_row(row: dict) -> dict | None:
     if row["status"] == ExportStatus.COMPLETE:
         return {**labels.frame(), "status": "complete", "progress": 100, "phase": "complete",
                 "message": "Export complete", "outputVideoId": row["output_video_id"],
-                "outputFilename": row["output_filename"], **legacy_ids(row), "seq": 0}
+                "outputFilename": row["output_filename"],
+                **legacy_ids(row["type"], row["output_video_id"]), "seq": 0}
     if row["status"] == ExportStatus.ERROR:
         return {**labels.frame(), "status": "error", "progress": 0, "phase": "error",
                 "error": row["error"] or "Export failed", "message": row["error"], "seq": 0}
     return None
 
 
-def legacy_ids(row: dict) -> dict:
+def output_kind(job_type: ExportType | str) -> str:
+    """What a job produces: a `working` video (framing) or a `final` one (overlay, annotate)."""
+    framing = ExportType(job_type) in (ExportType.FRAMING, ExportType.MULTI_CLIP)
+    return "working" if framing else "final"
+
+
+def legacy_ids(job_type: ExportType | str, video_id: int | None) -> dict:
     """OB's names in the complete frame (`workingVideoId` / `finalVideoId`)."""
-    job_type = ExportType(row["type"])
-    if job_type in (ExportType.FRAMING, ExportType.MULTI_CLIP):
-        return {"workingVideoId": row["output_video_id"]}
-    return {"finalVideoId": row["output_video_id"]}
+    return {f"{output_kind(job_type)}VideoId": video_id}
 
 
 # -- liveness -----------------------------------------------------------------------------------
@@ -268,22 +273,26 @@ EXPIRE_SECONDS = 6 * 3600
 INTERRUPTED = "The export was interrupted because its worker stopped; please export again."
 
 
-def _age_seconds(conn: sqlite3.Connection, timestamp: str | None) -> float:
+def _age_seconds(timestamp: str | None) -> float:
+    """Seconds since a SQLite CURRENT_TIMESTAMP ("YYYY-MM-DD HH:MM:SS", UTC)."""
     if not timestamp:
         return 0.0
-    row = conn.execute("SELECT (julianday('now') - julianday(?)) * 86400.0", (timestamp,))
-    return float(row.fetchone()[0] or 0.0)
+    try:
+        then = dt.datetime.strptime(timestamp[:19], "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return 0.0
+    return (dt.datetime.now(dt.UTC).replace(tzinfo=None) - then).total_seconds()
 
 
-def dead_job_verdict(conn: sqlite3.Connection, row: dict, runner) -> str | None:
+def dead_job_verdict(row: dict, runner) -> str | None:
     """Why a pending/processing job can no longer finish, or None while it may."""
     if row["status"] in TERMINAL:
         return None
-    if _age_seconds(conn, row["created_at"]) > EXPIRE_SECONDS:
+    if _age_seconds(row["created_at"]) > EXPIRE_SECONDS:
         return "The export expired before it finished; please export again."
     call_id = row["modal_call_id"]
     if not call_id:
-        if _age_seconds(conn, row["created_at"]) > START_GRACE_SECONDS:
+        if _age_seconds(row["created_at"]) > START_GRACE_SECONDS:
             return "The export never started; please export again."
         return None
     state = runner.status(call_id)
@@ -302,7 +311,7 @@ def reconcile_job(dbs, runner, user_id: str, export_id: str) -> dict:
     row = dbs.read(user_id, lambda conn: job_with_project(conn, export_id))
     if row["status"] in TERMINAL:
         return row
-    verdict = dbs.read(user_id, lambda conn: dead_job_verdict(conn, row, runner))
+    verdict = dead_job_verdict(row, runner)
     if verdict is None:
         return row
 

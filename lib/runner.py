@@ -50,6 +50,9 @@ class LocalRunner:
     kind = "local"
     _calls: dict[str, Future] = {}
     _lock = threading.Lock()
+    # Finished calls kept for status(); older ones are forgotten (the job rows already hold
+    # their outcome, so a forgotten call can only matter for a job that never finalized).
+    KEEP_FINISHED = 1000
 
     def __init__(self, handler: JobHandler, workers: int = 2):
         self._handler = handler
@@ -77,9 +80,16 @@ class LocalRunner:
         call_id = f"local-{uuid.uuid4().hex}"
         future = self._pool.submit(self._run, job_name, payload)
         with self._lock:
+            self._forget_finished()
             self._calls[call_id] = future
             self._mine.add(call_id)
         return call_id
+
+    def _forget_finished(self) -> None:
+        finished = [c for c, f in self._calls.items() if f.done()]
+        for call_id in finished[: max(0, len(finished) - self.KEEP_FINISHED)]:
+            del self._calls[call_id]
+            self._mine.discard(call_id)
 
     def status(self, call_id: str) -> CallState:
         with self._lock:
@@ -112,7 +122,7 @@ class LocalRunner:
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait for every call this runner spawned to finish (tests and shutdown)."""
         with self._lock:
-            futures = [self._calls[c] for c in self._mine]
+            futures = [self._calls[c] for c in self._mine if c in self._calls]
         for f in futures:
             with contextlib.suppress(Exception):  # failures are reported through status()
                 f.result(timeout=timeout)

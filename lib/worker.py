@@ -173,8 +173,7 @@ def run_export(ctx: WorkerContext, payload: dict) -> dict:
         progress.error(message)
         return {"status": "error", "export_id": export_id, "error": message}
     _cleanup(ctx, spec)
-    job_row = {"type": job_type.value, "output_video_id": video_id}
-    progress.complete(video_id, filename, legacy_ids(job_row))
+    progress.complete(video_id, filename, legacy_ids(job_type, video_id))
     return {"status": "complete", "export_id": export_id, "output_video_id": video_id,
             "output_filename": filename}
 

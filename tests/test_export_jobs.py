@@ -8,6 +8,7 @@ import threading
 import av
 import numpy as np
 
+from lib.export_specs import render_spec
 from lib.job_control import JobServices, start_job
 from lib.keys import Kind, new_name, object_key
 from lib.media.probe import probe
@@ -65,9 +66,8 @@ def test_web_restart_mid_export_loses_nothing(tmp_path, small_video):
     first.runner.pause()  # the worker has not started when the web app "dies"
     state = first.app.state
     start_job(JobServices(state.dbs, state.runner, state.progress), USER, "exp_restart",
-              ExportType.FRAMING,
-              lambda conn: __import__("lib.export_specs", fromlist=["render_spec"]).render_spec(
-                  conn, USER, project_id), project_id=project_id, project_name="Great Goal")
+              ExportType.FRAMING, lambda conn: render_spec(conn, USER, project_id),
+              project_id=project_id)
     first.client.close()  # the first web app is gone; only its worker thread remains
 
     second = Api(store, tmp_path)
@@ -142,7 +142,6 @@ def test_modal_functions_run_locally_like_the_local_runner(tmp_path, monkeypatch
     as LocalRunner and produces the same video."""
     import modal_app
     from lib.db.sync import UserDatabases
-    from lib.export_specs import render_spec
     from lib.jobs import create_job, get_job
     from lib.storage import LocalDirStore
 

@@ -18,7 +18,7 @@ from lib.jobs import (
     unacknowledged_jobs,
 )
 from lib.models import ExportType
-from lib.runner import LocalRunner
+from lib.runner import CallState, LocalRunner
 from tests.jobs_helpers import make_project
 
 USER = "jobs_user"
@@ -193,3 +193,14 @@ def test_every_job_has_a_modal_function():
     runner = ModalRunner(modal_app.JOB_FUNCTIONS)
     with pytest.raises(ValueError, match="No Modal function"):
         runner.spawn("nope", {})
+
+
+def test_local_runner_forgets_old_finished_calls():
+    runner = LocalRunner(lambda name, payload: payload, workers=1)
+    runner.KEEP_FINISHED = 2
+    ids = [runner.spawn("framing", {"i": i}) for i in range(3)]
+    runner.wait_idle()
+    runner.spawn("framing", {"i": 3})
+    runner.wait_idle()
+    assert runner.status(ids[0]).status == "unknown"
+    assert runner.status(ids[2]) == CallState("complete", result={"i": 2})

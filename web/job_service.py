@@ -7,11 +7,9 @@ import asyncio
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from lib.job_control import JobServices
-from lib.jobs import TERMINAL, latest_frame, reconcile_job
+from lib.job_control import RECONCILE_SECONDS, JobServices, job_outcome
 
 POLL_SECONDS = 0.2
-RECONCILE_SECONDS = 5.0
 
 
 def services(request: Request) -> JobServices:
@@ -21,16 +19,13 @@ def services(request: Request) -> JobServices:
 
 async def await_job(request: Request, user_id: str, export_id: str) -> dict:
     """Wait for the job's terminal state; returns the job row (with project_name)."""
-    state = request.app.state
+    jobs = services(request)
     loop = asyncio.get_running_loop()
     last_check = loop.time()
     while True:
-        frame = latest_frame(state.progress, user_id, export_id)
-        now = loop.time()
-        if (frame and frame.get("status") in TERMINAL) or now - last_check >= RECONCILE_SECONDS:
-            last_check = now
-            row = await run_in_threadpool(reconcile_job, state.dbs, state.runner, user_id,
-                                          export_id)
-            if row["status"] in TERMINAL:
-                return row
+        due = loop.time() - last_check >= RECONCILE_SECONDS
+        last_check = loop.time() if due else last_check
+        row = await run_in_threadpool(job_outcome, jobs, user_id, export_id, check_runner=due)
+        if row is not None:
+            return row
         await asyncio.sleep(POLL_SECONDS)

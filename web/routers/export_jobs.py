@@ -19,7 +19,7 @@ from lib.jobs import (
     frame_from_row,
     job_wire,
     latest_frame,
-    legacy_ids,
+    output_kind,
     progress_key,
     reconcile_job,
     unacknowledged_jobs,
@@ -65,18 +65,14 @@ def modal_status(job_id: str, request: Request, user_id: CurrentUser) -> dict:
     row = reconcile_job(state.dbs, state.runner, user_id, job_id)
     if row["status"] == ExportStatus.COMPLETE:
         return {"status": "complete", "output_video_id": row["output_video_id"],
-                "output_filename": row["output_filename"], **_snake(legacy_ids(row))}
+                "output_filename": row["output_filename"],
+                f"{output_kind(row['type'])}_video_id": row["output_video_id"]}
     if row["status"] == ExportStatus.ERROR:
         if row["error"] and "expired" in row["error"]:
             return {"status": "expired", "message": row["error"], "error": row["error"]}
         return {"status": "error", "error": row["error"] or "The export failed."}
     return {"status": "running", "phase": row["phase"],
             "expires_in_seconds": EXPIRE_SECONDS}
-
-
-def _snake(ids: dict) -> dict:
-    return {"working_video_id" if k == "workingVideoId" else "final_video_id": v
-            for k, v in ids.items()}
 
 
 @router.post("/{job_id}/resume-progress")

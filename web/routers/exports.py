@@ -23,6 +23,7 @@ from lib.export_specs import (
     before_after_tracks,
     multi_clip_spec,
     overlay_spec,
+    project_row,
     render_spec,
 )
 from lib.job_control import start_job
@@ -56,24 +57,18 @@ def _failed(row: dict) -> JSONResponse:
                          "export_id": row["id"]}, status_code=422)
 
 
-def _project_name(db, project_id: int) -> str:
-    def read(conn):
-        row = conn.execute("SELECT name FROM projects WHERE id = ?", (project_id,)).fetchone()
-        if row is None:
-            raise NotFound("Project not found.")
-        return row["name"]
-
-    return db.read(read)
+def _require_project(db, project_id: int) -> None:
+    """404 before anything is uploaded for an unknown project."""
+    db.read(lambda conn: project_row(conn, project_id))
 
 
 @router.post("/api/export/render")
-async def render(body: RenderRequest, request: Request, user_id: CurrentUser, db: Db):
-    name = await run_in_threadpool(_project_name, db, body.project_id)
+async def render(body: RenderRequest, request: Request, user_id: CurrentUser):
     await run_in_threadpool(
         start_job, services(request), user_id, body.export_id, ExportType.FRAMING,
         lambda conn: render_spec(conn, user_id, body.project_id,
                                  include_audio=body.include_audio, target_fps=body.target_fps),
-        project_id=body.project_id, project_name=name,
+        project_id=body.project_id,
     )
     row = await await_job(request, user_id, body.export_id)
     if row["status"] != ExportStatus.COMPLETE:
@@ -125,8 +120,7 @@ async def multi_clip(request: Request, user_id: CurrentUser, db: Db, store: Stor
                     if (m := _VIDEO_FIELD.match(key)) and isinstance(value, UploadFile)))
     if not files:
         raise BadRequest("Send at least one video_N file.")
-    name = str(form.get("project_name") or "")
-    name = name or await run_in_threadpool(_project_name, db, project_id)
+    await run_in_threadpool(_require_project, db, project_id)
     keys: list[str] = []
     try:
         for _, upload in files:
@@ -139,7 +133,7 @@ async def multi_clip(request: Request, user_id: CurrentUser, db: Db, store: Stor
                 conn, user_id, project_id, keys, payload,
                 include_audio=_form_bool(form, "include_audio", True),
                 target_fps=_form_float(form, "target_fps")),
-            project_id=project_id, project_name=name,
+            project_id=project_id,
         )
     except Exception:
         for key in keys:
@@ -155,17 +149,14 @@ async def multi_clip(request: Request, user_id: CurrentUser, db: Db, store: Stor
 
 
 @router.post("/api/export/render-overlay")
-async def render_overlay(body: OverlayRequest, request: Request, user_id: CurrentUser, db: Db):
-    name = await run_in_threadpool(_project_name, db, body.project_id)
-
+async def render_overlay(body: OverlayRequest, request: Request, user_id: CurrentUser):
     def build(conn):
         spec = overlay_spec(conn, user_id, body.project_id, body.effect_type)
         spec["tracks"] = before_after_tracks(conn, user_id, body.project_id)
         return spec
 
     await run_in_threadpool(start_job, services(request), user_id, body.export_id,
-                            ExportType.OVERLAY, build, project_id=body.project_id,
-                            project_name=name)
+                            ExportType.OVERLAY, build, project_id=body.project_id)
     row = await await_job(request, user_id, body.export_id)
     if row["status"] != ExportStatus.COMPLETE:
         return _failed(row)
