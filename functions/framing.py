@@ -18,8 +18,6 @@ from pathlib import Path
 import av
 
 from functions.jobkit import publish, run_job
-from functions.transitions import join
-from functions.upscale import Upscaler, make_upscaler
 from lib.errors import DomainError
 from lib.jobspecs import FramingClip, FramingResult, FramingSpec, Part
 from lib.keyframes import CropTrack
@@ -38,9 +36,11 @@ from lib.media import (
 )
 from lib.media.frames import sample_frames
 from lib.media.probe import snap_rate
+from lib.media.transitions import join
 from lib.progress import Progress, ProgressSink
 from lib.segments import SegmentPlan, parse_segments
 from lib.storage.base import ObjectStore
+from lib.vision.upscale import Upscaler, make_upscaler
 
 VERTICAL_SIZE = (810, 1440)
 MAX_WIDE = (2560, 1440)
