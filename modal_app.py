@@ -54,7 +54,7 @@ secrets = [modal.Secret.from_name("r2-credentials"), modal.Secret.from_name("aut
 
 
 def _progress():
-    from lib.progress_store import MemoryProgressStore, ModalDictProgressStore
+    from lib.jobs.progress_store import MemoryProgressStore, ModalDictProgressStore
 
     return MemoryProgressStore() if modal.is_local() else ModalDictProgressStore()
 
@@ -71,8 +71,8 @@ def _context():
     key = (settings.storage, str(settings.data_dir), settings.s3_endpoint_url, settings.s3_bucket)
     if key not in _CONTEXT:
         from lib.db.sync import UserDatabases
+        from lib.jobs.worker import WorkerContext
         from lib.storage import make_store
-        from lib.worker import WorkerContext
 
         store = make_store(settings)
         _CONTEXT[key] = WorkerContext(store, UserDatabases(store), _progress())
@@ -80,7 +80,7 @@ def _context():
 
 
 def _run(job_name: str, payload: dict) -> dict:
-    from lib.worker import handle
+    from lib.jobs.worker import handle
 
     return handle(_context(), job_name, payload)
 
@@ -115,8 +115,8 @@ JOB_FUNCTIONS = {"framing": framing, "overlay": overlay, "extract": extract, "co
 
 
 def _services():
-    from lib.job_control import JobServices
-    from lib.runner import ModalRunner
+    from lib.jobs.control import JobServices
+    from lib.jobs.runner import ModalRunner
 
     ctx = _context()
     return JobServices(ctx.dbs, ModalRunner(JOB_FUNCTIONS), ctx.progress)
@@ -127,7 +127,7 @@ def _services():
 @modal.asgi_app()
 def web():
     from lib.config import Settings
-    from lib.runner import ModalRunner
+    from lib.jobs.runner import ModalRunner
     from web.app import create_app
 
     if modal.is_local():  # `web.local()`: the embedded defaults (local store, local runner)
@@ -142,7 +142,7 @@ def ops(command: str, args: dict) -> dict:
     """Ad hoc operations run next to the data (see the entrypoints below)."""
     import os
 
-    from lib import ops as operations
+    from lib.jobs.records import ops as operations
 
     services = _services()
     if command == "mint_token":

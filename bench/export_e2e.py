@@ -23,11 +23,11 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from functions import framing, overlay  # noqa: E402
 from lib.config import Settings  # noqa: E402
-from lib.export_specs import render_spec  # noqa: E402
-from lib.finalize import auto_regions  # noqa: E402
+from lib.jobs.export_specs import render_spec  # noqa: E402
+from lib.jobs.finalize import auto_regions  # noqa: E402
+from lib.jobs.progress import NullProgress  # noqa: E402
 from lib.keys import Kind, new_name, object_key  # noqa: E402
-from lib.progress import NullProgress  # noqa: E402
-from lib.projects import add_working_clip, create_project  # noqa: E402
+from lib.projects.projects import add_working_clip, create_project  # noqa: E402
 from lib.storage import LocalDirStore  # noqa: E402
 from tests.videos import make_video  # noqa: E402
 from web.app import create_app  # noqa: E402

@@ -2,7 +2,7 @@
 
 `run(spec, store, progress) -> JobResult`. For each track (in clip order) the source range
 [start_frame, end_frame] of `source_key` (editor ticks of 1/30 s, as the overlay export
-records them: lib.export_specs.before_after_tracks) plays in the top
+records them: lib.jobs.export_specs.before_after_tracks) plays in the top
 half of a 1080×1920 frame under a "Before" title, and the matching part of the final video in
 the bottom half under "After". The final video is shared between the tracks in proportion to
 their source lengths (exact for cut joins at 1× speed: the final video is the clips one after
@@ -18,11 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.jobkit import publish, run_job
 from lib.errors import DomainError
-from lib.jobspecs import JobResult
-from lib.keyframes import EDITOR_FPS
+from lib.jobs.progress import Progress, ProgressSink
+from lib.jobs.specs import JobResult
 from lib.media import MediaInfo, local_input, probe, run_ffmpeg, x264_cli_args
-from lib.progress import Progress, ProgressSink
 from lib.storage import ObjectStore
+from lib.timeline.keyframes import EDITOR_FPS
 
 FPS = 30
 ASSETS = Path(__file__).resolve().parent / "assets"

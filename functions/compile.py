@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from functions.jobkit import publish, run_job
-from lib.effects import BT601, BT709, ColorModel, parse_color
-from lib.jobspecs import CompileClip, CompileResult, CompileSpec, Part
+from lib.jobs.progress import Progress, ProgressSink
+from lib.jobs.specs import CompileClip, CompileResult, CompileSpec, Part
 from lib.media import (
     AudioJob,
     AudioPiece,
@@ -29,10 +29,10 @@ from lib.media import (
     new_frame,
     probe,
 )
+from lib.media.effects import BT601, BT709, ColorModel, parse_color
 from lib.media.frames import sample_frames
-from lib.progress import Progress, ProgressSink
-from lib.segments import Segment
 from lib.storage.base import ObjectStore
+from lib.timeline.segments import Segment
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 RATING_COLORS = {1: "#C62828", 2: "#F9A825", 3: "#1565C0", 4: "#2E7D32", 5: "#66BB6A"}

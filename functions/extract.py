@@ -13,7 +13,8 @@ from pathlib import Path
 import av
 
 from functions.jobkit import publish, run_job
-from lib.jobspecs import ExtractResult, ExtractSpec
+from lib.jobs.progress import Progress, ProgressSink
+from lib.jobs.specs import ExtractResult, ExtractSpec
 from lib.media import (
     AudioJob,
     AudioPiece,
@@ -30,9 +31,8 @@ from lib.media import (
 )
 from lib.media.frames import sample_frames
 from lib.media.probe import video_stream
-from lib.progress import Progress, ProgressSink
-from lib.segments import Segment
 from lib.storage.base import ObjectStore
+from lib.timeline.segments import Segment
 
 
 def run(spec: ExtractSpec | dict, store: ObjectStore, progress: ProgressSink) -> ExtractResult:

@@ -19,8 +19,8 @@ import av
 
 from functions.jobkit import publish, run_job
 from lib.errors import DomainError
-from lib.jobspecs import FramingClip, FramingResult, FramingSpec, Part
-from lib.keyframes import CropTrack
+from lib.jobs.progress import Progress, ProgressSink
+from lib.jobs.specs import FramingClip, FramingResult, FramingSpec, Part
 from lib.media import (
     AudioJob,
     AudioPiece,
@@ -37,9 +37,9 @@ from lib.media import (
 from lib.media.frames import sample_frames
 from lib.media.probe import snap_rate
 from lib.media.transitions import join
-from lib.progress import Progress, ProgressSink
-from lib.segments import SegmentPlan, parse_segments
 from lib.storage.base import ObjectStore
+from lib.timeline.keyframes import CropTrack
+from lib.timeline.segments import SegmentPlan, parse_segments
 from lib.vision.upscale import Upscaler, make_upscaler
 
 VERTICAL_SIZE = (810, 1440)

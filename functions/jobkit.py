@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from lib.errors import DomainError
-from lib.jobspecs import JobResult
+from lib.jobs.progress import Progress, ProgressSink
+from lib.jobs.specs import JobResult
 from lib.media import probe, upload_output
-from lib.progress import Progress, ProgressSink
 from lib.storage.base import ObjectStore
 
 log = logging.getLogger("media.jobs")

@@ -12,9 +12,8 @@ from pathlib import Path
 import av
 
 from functions.jobkit import publish, run_job
-from lib.effects import ColorModel, Effect, color_model, make_effect
-from lib.jobspecs import OverlayResult, OverlaySpec
-from lib.keyframes import HighlightRegion, active_region, active_spans, parse_regions
+from lib.jobs.progress import Progress, ProgressSink
+from lib.jobs.specs import OverlayResult, OverlaySpec
 from lib.media import (
     FrameReader,
     MediaInfo,
@@ -26,9 +25,10 @@ from lib.media import (
     probe,
     read_chapters,
 )
+from lib.media.effects import ColorModel, Effect, color_model, make_effect
 from lib.media.smartcut import NotCuttable, check_cuttable, gops_to_reencode, scan_gops, splice
-from lib.progress import Progress, ProgressSink
 from lib.storage.base import ObjectStore
+from lib.timeline.keyframes import HighlightRegion, active_region, active_spans, parse_regions
 
 
 class OverlayRenderer:

@@ -1,4 +1,4 @@
-"""Shared fixtures: a moto S3 server on loopback, stores of both kinds, paths to shared data."""
+"""Shared fixtures: a moto S3 server on loopback, stores of both kinds, paths to test data."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 from lib.storage import LocalDirStore
 from tests.s3server import ACCESS_KEY, SECRET_KEY, S3Server
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEED_DB = SHARED / "data" / "seed-db" / "editor-session.sqlite"
-ANNOTATIONS_DIR = SHARED / "data" / "annotations"
+DATA = Path(__file__).resolve().parent / "data"  # the project's own fixtures (data/README.md)
+SEED_DB = DATA / "seed-db" / "editor-session.sqlite"
+ANNOTATIONS_DIR = DATA / "annotations"
+VISION_DIR = DATA / "vision"
 
 
 @pytest.fixture(scope="session")

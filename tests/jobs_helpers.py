@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lib.keys import Kind, new_name, object_key
-from lib.projects import add_working_clip, create_project
+from lib.projects.projects import add_working_clip, create_project
 
 
 def make_game_with_clip(api, user_id: str, video_path, *, start: float = 0.0,

@@ -18,9 +18,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from lib.effects import ColorModel, parse_color
-from lib.keyframes import Ellipse
 from lib.media import Yuv420, ffmpeg_exe, x264_cli_args
+from lib.media.effects import ColorModel, parse_color
+from lib.timeline.keyframes import Ellipse
 
 _DIR: Path | None = None
 
@@ -141,7 +141,7 @@ def yuv_frames(path: Path) -> list[tuple[float, Yuv420]]:
 
 def rgb_frames(path: Path, model: ColorModel | None = None) -> list[tuple[float, np.ndarray]]:
     """Frames as float RGB through `yuv_to_rgb` (one conversion for sources and outputs)."""
-    from lib.effects import BT709
+    from lib.media.effects import BT709
 
     return [(t, yuv_to_rgb(yuv, model or BT709)) for t, yuv in yuv_frames(path)]
 

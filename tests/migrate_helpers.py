@@ -6,7 +6,7 @@ import sqlite3
 
 from tests.conftest import SEED_DB
 
-SEED_BYTES = SEED_DB.read_bytes()  # a copy in memory; the shared file is never touched
+SEED_BYTES = SEED_DB.read_bytes()  # a copy in memory; the fixture file is never touched
 
 
 def old_connection(data: bytes) -> sqlite3.Connection:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from lib.keys import Kind, new_name, object_key
-from lib.projects import add_working_clip, create_project
+from lib.projects.projects import add_working_clip, create_project
 
 
 def write(api, uid: str, fn):

@@ -9,10 +9,10 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from lib.config import Settings
 from lib.db.sync import UserDatabases
-from lib.progress_store import MemoryProgressStore, ProgressStore
-from lib.runner import LocalRunner, Runner
+from lib.jobs.progress_store import MemoryProgressStore, ProgressStore
+from lib.jobs.runner import LocalRunner, Runner
+from lib.jobs.worker import WorkerContext, handle
 from lib.storage import ObjectStore, make_store
-from lib.worker import WorkerContext, handle
 from web.errors import install_error_handlers
 from web.routers import (
     auth,

@@ -13,9 +13,10 @@ from lib.auth import InvalidToken, verify_token
 from lib.config import Settings
 from lib.db.sync import UserDatabases
 from lib.errors import DomainError
+from lib.jobs.control import JobServices
+from lib.jobs.progress_store import ProgressStore
+from lib.jobs.runner import Runner
 from lib.keys import USER_ID_RE
-from lib.progress_store import ProgressStore
-from lib.runner import Runner
 from lib.storage import ObjectStore
 
 T = TypeVar("T")
@@ -41,6 +42,12 @@ def get_runner(conn: HTTPConnection) -> Runner:
 
 def get_progress(conn: HTTPConnection) -> ProgressStore:
     return conn.app.state.progress
+
+
+def services(conn: HTTPConnection) -> JobServices:
+    """What starting and waiting for a job needs: the databases, the runner, progress."""
+    state = conn.app.state
+    return JobServices(state.dbs, state.runner, state.progress)
 
 
 def current_user(conn: HTTPConnection) -> str:

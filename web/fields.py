@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from lib.annotations import ClipInput
+from lib.library.annotations import ClipInput
 
 MAX_SQL_INT = 2**63 - 1  # SQLite INTEGER; larger ids can exist nowhere
 

@@ -14,7 +14,7 @@ import sqlite3
 import uuid
 
 from lib.db.schema import INDEXES, SCHEMA_VERSION, TABLE_ORDER, TABLES
-from lib.framing_state import normalize_segments, normalize_timing
+from lib.framing.state import normalize_segments, normalize_timing
 
 log = logging.getLogger(__name__)
 

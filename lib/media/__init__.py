@@ -1,6 +1,8 @@
-"""Media I/O for the job bodies: ffmpeg binary, probe, streaming decode and encode, audio, mux.
+"""Media I/O and pixel work for the job bodies: ffmpeg binary, probe, streaming decode and
+encode, audio, mux, the overlay effects (one class per effect) and clip transitions.
 
 numpy and PyAV are imported here (only job bodies import lib.media; the web image does not).
+May import the kernel, `lib.storage` and `lib.timeline`.
 """
 
 from lib.media.audio import AudioJob, AudioPiece, atempo_chain

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib.media.tools import start_ffmpeg, wait_ffmpeg
-from lib.segments import Segment
+from lib.timeline.segments import Segment
 
 SAMPLE_RATE = 48000
 AAC_BITRATE = "192k"

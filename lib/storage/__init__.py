@@ -1,4 +1,8 @@
-"""Object storage: the ObjectStore protocol, a local directory store and an S3/R2 store."""
+"""Object storage: the ObjectStore protocol, a local directory store and an S3/R2 store.
+
+Owns every byte we keep, behind one protocol (get/put/put_if/head/list/delete, presigned URLs).
+May import only the kernel.
+"""
 
 import logging
 

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from lib.gallery import (
+from lib.keys import Kind
+from lib.library.gallery import (
     delete_gallery_entry,
     download_file,
     fill_file_sizes,
@@ -15,7 +16,6 @@ from lib.gallery import (
     gallery_count,
     gallery_entries,
 )
-from lib.keys import Kind
 from lib.models import SourceType
 from lib.storage import delete_objects
 from web.deps import CurrentUser, Db, Store

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Request
 from starlette.concurrency import run_in_threadpool
 
 from lib.errors import BadRequest
-from lib.jobs import (
+from lib.jobs.records import (
     EXPIRE_SECONDS,
     TERMINAL,
     acknowledge,

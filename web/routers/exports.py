@@ -18,7 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from lib.errors import BadRequest, NotFound
-from lib.export_specs import (
+from lib.jobs.control import await_job, start_job
+from lib.jobs.export_specs import (
     annotate_spec,
     before_after_tracks,
     multi_clip_spec,
@@ -26,12 +27,10 @@ from lib.export_specs import (
     project_row,
     render_spec,
 )
-from lib.job_control import start_job
-from lib.jobs import validate_export_id
+from lib.jobs.records import validate_export_id
 from lib.keys import Kind, new_name, object_key
 from lib.models import ExportStatus, ExportType
-from web.deps import CurrentUser, Db, Store
-from web.job_service import await_job, services
+from web.deps import CurrentUser, Db, Store, services
 from web.media import object_response
 
 router = APIRouter(tags=["exports"])
@@ -70,7 +69,7 @@ async def render(body: RenderRequest, request: Request, user_id: CurrentUser):
                                  include_audio=body.include_audio, target_fps=body.target_fps),
         project_id=body.project_id,
     )
-    row = await await_job(request, user_id, body.export_id)
+    row = await await_job(services(request), user_id, body.export_id)
     if row["status"] != ExportStatus.COMPLETE:
         return _failed(row)
     return {"success": True, "export_id": row["id"], "working_video_id": row["output_video_id"],
@@ -141,7 +140,7 @@ async def multi_clip(request: Request, user_id: CurrentUser, db: Db, store: Stor
         raise
     finally:
         await form.close()
-    row = await await_job(request, user_id, export_id)
+    row = await await_job(services(request), user_id, export_id)
     if row["status"] != ExportStatus.COMPLETE:
         return _failed(row)
     return {"success": True, "export_id": export_id, "working_video_id": row["output_video_id"],
@@ -157,7 +156,7 @@ async def render_overlay(body: OverlayRequest, request: Request, user_id: Curren
 
     await run_in_threadpool(start_job, services(request), user_id, body.export_id,
                             ExportType.OVERLAY, build, project_id=body.project_id)
-    row = await await_job(request, user_id, body.export_id)
+    row = await await_job(services(request), user_id, body.export_id)
     if row["status"] != ExportStatus.COMPLETE:
         return _failed(row)
     return {"success": True, "export_id": row["id"], "final_video_id": row["output_video_id"],

@@ -10,8 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from lib import games as games_lib
-from lib.annotations import (
+from lib.errors import BadRequest, NotFound
+from lib.keys import Kind, new_name, object_key
+from lib.library import games as games_lib
+from lib.library.annotations import (
     Outcome,
     after_commit,
     attach_video,
@@ -20,12 +22,10 @@ from lib.annotations import (
     queue_game_extractions,
     sync_annotations,
 )
-from lib.errors import BadRequest, NotFound
-from lib.keys import Kind, new_name, object_key
+from lib.library.tsv import MAX_BYTES, format_tsv, parse_tsv
 from lib.models import GameType
 from lib.names import game_display_name
 from lib.storage import content_type_for
-from lib.tsv import MAX_BYTES, format_tsv, parse_tsv
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
 from web.fields import ClipBody, Count, PathId, Seconds
 from web.media import content_disposition, playable_url, redirect_or_serve

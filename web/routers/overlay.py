@@ -13,9 +13,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
-from lib.before_after import availability, comparison_tracks
 from lib.errors import DomainError, MediaError
-from lib.overlay_data import (
+from lib.overlay.before_after import availability, comparison_tracks
+from lib.overlay.data import (
     apply_overlay_action,
     overlay_version,
     persist_restored_regions,

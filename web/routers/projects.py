@@ -5,12 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from lib.clip_versions import require_project
 from lib.errors import BadRequest
-from lib.extraction import dispatch
 from lib.models import AspectRatio, ProjectMode
-from lib.project_queries import list_projects, project_detail
-from lib.projects import (
+from lib.projects.clip_versions import require_project
+from lib.projects.extraction import dispatch
+from lib.projects.projects import (
     create_project,
     create_project_from_clips,
     delete_project,
@@ -19,6 +18,7 @@ from lib.projects import (
     outdated_clips,
     refresh_outdated_clips,
 )
+from lib.projects.queries import list_projects, project_detail
 from lib.storage import delete_objects
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
 from web.media import object_url_for

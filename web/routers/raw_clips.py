@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from lib.annotations import (
+from lib.keys import Kind, object_key
+from lib.library.annotations import (
     ClipSaved,
     after_commit,
     all_clips,
@@ -15,7 +16,6 @@ from lib.annotations import (
     save_clip,
     update_clip,
 )
-from lib.keys import Kind, object_key
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
 from web.fields import ClipBody, PathId, Rating, RowId, Seconds
 from web.media import playable_url

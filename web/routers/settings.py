@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from lib.user_settings import get_settings, reset_settings, update_settings
+from lib.library.settings import get_settings, reset_settings, update_settings
 from web.deps import Db
 
 router = APIRouter(prefix="/api/settings", tags=["settings"])

@@ -10,12 +10,11 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
-from lib.clip_versions import require_project
 from lib.errors import BadRequest
-from lib.extraction import dispatch
 from lib.keys import Kind, new_name, object_key
-from lib.storage import content_type_for, delete_objects
-from lib.working_clips import (
+from lib.projects.clip_versions import require_project
+from lib.projects.extraction import dispatch
+from lib.projects.working_clips import (
     add_clip_from_library,
     apply_framing_action,
     clip_for_file,
@@ -26,6 +25,7 @@ from lib.working_clips import (
     reorder_clips,
     save_framing_state,
 )
+from lib.storage import content_type_for, delete_objects
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
 from web.errors import ActionRoute
 from web.media import object_response, object_url_for, redirect_or_serve

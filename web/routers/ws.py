@@ -15,8 +15,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from lib.errors import DomainError
-from lib.jobs import TERMINAL, frame_from_row, job_with_project, latest_frame
-from lib.progress_store import events_after, latest_event_seq
+from lib.jobs.progress_store import events_after, latest_event_seq
+from lib.jobs.records import TERMINAL, frame_from_row, job_with_project, latest_frame
 from web.deps import current_user
 
 router = APIRouter(tags=["websockets"])
