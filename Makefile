@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/python -m web --host 127.0.0.1 --port $(PORT)
+	$(BIN)/python -m web $(if $(HOST),--host $(HOST)) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check .

@@ -225,3 +225,20 @@ def test_multi_clip_export_uses_the_uploaded_files_and_payload(api, tmp_path):
     info = probe(out)
     assert (info.width, info.height) == (810, 1440)
     assert abs(info.duration - (2.0 + 1.5 - 0.5)) < 0.15  # a dissolve overlaps the clips
+
+
+def test_annotate_export_answers_200_and_lands_in_the_gallery(local_api, small_video):
+    """#41 answers at once with 200 (as the old backend did) and completes over the job."""
+    ids = make_game_with_clip(local_api, USER, small_video)
+    clips = json.dumps([{"start_time": 0.2, "end_time": 1.4, "name": "Run", "notes": "n",
+                         "rating": 5, "tags": ["Goal"]}])
+    r = local_api.client.post("/api/annotate/export", headers=local_api.as_user(USER),
+                              data={"export_id": "annot_1", "clips_json": clips,
+                                    "game_id": str(ids["game_id"]), "save_to_db": "false"})
+    assert r.status_code == 200, r.text
+    assert r.json()["success"] is True and r.json()["export_id"] == "annot_1"
+    local_api.runner.wait_idle()
+    job = local_api.client.get("/api/exports/annot_1", headers=local_api.as_user(USER)).json()
+    assert job["status"] == "complete", job
+    gallery = local_api.client.get("/api/downloads", headers=local_api.as_user(USER)).json()
+    assert [d["source_type"] for d in gallery["downloads"]] == ["annotated_game"]

@@ -63,7 +63,8 @@ def test_delete_user_removes_every_object_of_that_user_only(api):
     api.client.put("/api/settings", json={}, headers=api.as_user("leaver"))
     r = api.client.delete("/api/auth/user", headers=api.as_user("leaver"))
     assert r.status_code == 200
-    assert r.json() == {"success": True, "user_id": "leaver", "deleted_objects": 2}
+    assert r.json() == {"success": True, "user_id": "leaver", "deleted_objects": 2,
+                        "message": "Deleted all data for user leaver", "deleted": True}
     assert api.store.list("leaver/") == []
     assert api.store.head(keep) is not None
     assert filters(api.client, api.as_user("leaver"))["statusFilter"] == "uncompleted"

@@ -45,4 +45,6 @@ def delete_user(user_id: CurrentUser, settings: AppSettings, request: Request) -
     if user_id == settings.default_user:
         raise Forbidden("The default user cannot be deleted.")
     deleted = request.app.state.dbs.delete_user(user_id)
-    return {"success": True, "user_id": user_id, "deleted_objects": deleted}
+    # `message` and `deleted` are what the old backend answered; clients log `message`
+    return {"success": True, "user_id": user_id, "deleted_objects": deleted,
+            "message": f"Deleted all data for user {user_id}", "deleted": True}

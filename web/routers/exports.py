@@ -216,4 +216,4 @@ async def annotate_export(request: Request, user_id: CurrentUser, store: Store) 
         await form.close()
     return JSONResponse({"success": True, "export_id": export_id, "job_id": export_id,
                          "status": job["status"], "game_id": job["game_id"],
-                         "game_name": job["game_name"]}, status_code=202)
+                         "game_name": job["game_name"]})
