@@ -1,4 +1,4 @@
-"""Per-user SQLite ⇄ object storage with compare-and-swap: no lost writes.
+"""Per-user SQLite ⇄ object storage with compare-and-swap: no lost writes, none doubled.
 
 The object `{uid}/database.sqlite` is the source of truth and its etag is its version.
 Each container keeps an in-memory copy per user plus the etag it came from.
@@ -7,10 +7,17 @@ Each container keeps an in-memory copy per user plus the etag it came from.
 - write(uid, fn): a unit of work. `fn(conn) -> result` must have no outside side effects,
   so it can be re-run. Writers of one user queue on this container's per-user lock; the
   holder commits everyone queued (group commit): each fn in its own savepoint, one
-  transaction, one snapshot, one `put_if(if_match=etag)`. On PreconditionFailed the copy is
-  re-downloaded and every fn re-run (bounded retries with jitter, then VersionConflict).
-  Storage unreachable: StorageUnavailable, and the copy is dropped (no divergent state).
-  Each caller returns only after the PUT carrying its change succeeded.
+  transaction, one snapshot, one `put_if(if_match=etag)`. Each caller returns only after the
+  PUT carrying its change succeeded.
+- Exactly once: every transaction also writes a fresh commit id into `commit_log` (a short
+  log of recent ids, so a later writer's commit does not hide ours). When a PUT answers 412
+  or its response is lost (StorageOutcomeUnknown), the object is read again: if it carries
+  one of this batch's commit ids, that PUT landed and its results are the answer; otherwise
+  every fn is re-run on the fresh copy. A conditional PUT is never retried blindly.
+- Bounded in time: conflicts are retried with full jitter until `write_budget_s` (then
+  VersionConflict, 409); a unit of work, waiting for the lock included, ends by
+  `deadline_s` (then StorageUnavailable, 503). Storage unreachable: StorageUnavailable, and
+  the copy is dropped (no divergent state).
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ import random
 import sqlite3
 import threading
 import time
+import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -28,16 +37,22 @@ from lib.db.connection import CorruptDatabase, open_image, snapshot
 from lib.errors import StorageUnavailable, VersionConflict
 from lib.keys import database_key, user_prefix
 from lib.storage import ObjectNotFound, ObjectStore, PreconditionFailed
+from lib.storage.base import StorageOutcomeUnknown
 
 T = TypeVar("T")
 UnitOfWork = Callable[[sqlite3.Connection], T]
 
 _CONFLICT = "Your changes collided with other changes too many times; please retry."
+_LATE = "Storage did not answer in time; please try again shortly."
+_BUSY = "Another change of yours is still waiting on storage; please try again shortly."
+_LOG_MIN_ROWS = 16  # commit ids always kept, however old
+_LOG_MAX_ROWS = 512  # and never more (bounds the database's growth)
 
 
 @dataclass
 class _Op:
     fn: Callable[[sqlite3.Connection], Any]
+    deadline: float
     done: threading.Event = field(default_factory=threading.Event)
     result: Any = None
     error: BaseException | None = None
@@ -72,6 +87,10 @@ class SyncStats:
     uploads: int = 0
     conflicts: int = 0
     batched_ops: int = 0
+    unknown_outcomes: int = 0  # PUTs whose response was lost or timed out
+    landed_after_all: int = 0  # ... or that answered 412, found applied on re-reading
+    late: int = 0  # units of work that ran out of time (503)
+
 
 
 class UserDatabases:
@@ -82,18 +101,33 @@ class UserDatabases:
         store: ObjectStore,
         *,
         cache_size: int = 64,
-        max_attempts: int = 12,
+        write_budget_s: float = 6.0,
+        deadline_s: float = 8.0,
+        max_attempts: int | None = None,
         backoff_base: float = 0.01,
-        backoff_cap: float = 0.5,
+        backoff_cap: float = 0.25,
+        commit_log_keep_s: float = 120.0,
     ):
+        """`max_attempts` (None = no limit) optionally caps the conflict retries that
+        `write_budget_s` bounds in time; `commit_log_keep_s` is how long a commit id stays
+        recognisable (far longer than any deadline)."""
         self.store = store
         self.cache_size = max(1, cache_size)
-        self.max_attempts = max(1, max_attempts)
+        self.write_budget_s = write_budget_s
+        self.deadline_s = deadline_s
+        self.max_attempts = max_attempts if max_attempts and max_attempts > 0 else None
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.commit_log_keep_s = commit_log_keep_s
         self.stats = SyncStats()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._guard = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, store: ObjectStore, settings) -> UserDatabases:
+        return cls(store, cache_size=settings.db_cache_size,
+                   write_budget_s=settings.db_write_budget_s, deadline_s=settings.db_deadline_s,
+                   max_attempts=settings.db_write_attempts)
 
     # -- cache ---------------------------------------------------------------------------
     def _acquire(self, user_id: str) -> _Entry:
@@ -124,11 +158,22 @@ class UserDatabases:
         with self._guard:
             return [uid for uid, e in self._entries.items() if e.conn is not None]
 
+    @contextmanager
+    def _locked(self, entry: _Entry, deadline: float) -> Iterator[None]:
+        """The user's lock, waited for until `deadline` at most (then 503)."""
+        if not entry.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            self.stats.late += 1
+            raise StorageUnavailable(_BUSY)
+        try:
+            yield
+        finally:
+            entry.lock.release()
+
     def forget(self, user_id: str) -> None:
         """Drop this container's copy (the next access downloads it again)."""
         entry = self._acquire(user_id)
         try:
-            with entry.lock:
+            with self._locked(entry, time.monotonic() + self.deadline_s):
                 entry.drop()
         finally:
             self._release(entry)
@@ -175,23 +220,35 @@ class UserDatabases:
     def read(self, user_id: str, fn: UnitOfWork[T]) -> T:
         entry = self._acquire(user_id)
         try:
-            with entry.lock:
+            with self._locked(entry, time.monotonic() + self.deadline_s):
                 self._revalidate(entry)
                 return fn(entry.conn)
         finally:
             self._release(entry)
 
     def write(self, user_id: str, fn: UnitOfWork[T]) -> T:
-        op = _Op(fn)
+        op = _Op(fn, time.monotonic() + self.deadline_s)
         entry = self._acquire(user_id)
         try:
             with entry.queue_lock:
                 entry.queue.append(op)
-            with entry.lock:
-                if not op.done.is_set():
-                    with entry.queue_lock:
-                        batch, entry.queue = entry.queue, []
-                    self._commit(entry, batch)
+            if entry.lock.acquire(timeout=max(0.0, op.deadline - time.monotonic())):
+                try:
+                    if not op.done.is_set():
+                        with entry.queue_lock:
+                            batch, entry.queue = entry.queue, []
+                        self._commit(entry, batch)
+                finally:
+                    entry.lock.release()
+            else:
+                with entry.queue_lock:
+                    queued = op in entry.queue
+                    if queued:
+                        entry.queue.remove(op)
+                if queued:  # never taken into a batch: nothing of it reached storage
+                    self.stats.late += 1
+                    raise StorageUnavailable(_BUSY)
+                op.done.wait()  # in a batch now being committed, within its own deadline
         finally:
             self._release(entry)
         return op.outcome()
@@ -200,7 +257,7 @@ class UserDatabases:
         """Delete every object of the user (database included) and the cached copy."""
         entry = self._acquire(user_id)
         try:
-            with entry.lock:
+            with self._locked(entry, time.monotonic() + self.deadline_s):
                 entry.drop()
                 return self.store.delete_prefix(user_prefix(user_id))
         finally:
@@ -209,32 +266,12 @@ class UserDatabases:
     # -- the unit of work ------------------------------------------------------------------
     def _commit(self, entry: _Entry, batch: list[_Op]) -> None:
         self.stats.batched_ops += len(batch)
-        key = database_key(entry.user_id)
-        force = False
         try:
-            for attempt in range(self.max_attempts):
-                self._revalidate(entry, force=force)
-                conn = entry.conn
-                if not self._apply(conn, batch):
-                    return  # nothing changed: no upload needed
-                data = snapshot(conn)
-                try:
-                    if entry.etag is None:
-                        etag = self.store.put_if(key, data, if_none_match="*")
-                    else:
-                        etag = self.store.put_if(key, data, if_match=entry.etag)
-                except PreconditionFailed:
-                    self.stats.conflicts += 1
-                    force = True
-                    time.sleep(random.uniform(0, min(self.backoff_cap,
-                                                     self.backoff_base * 2 ** attempt)))
-                    continue
-                self.stats.uploads += 1
-                entry.etag = etag
-                return
-            entry.drop()
-            self._fail(batch, VersionConflict(_CONFLICT))
+            self._commit_batch(entry, batch)
         except StorageUnavailable as err:
+            entry.drop()
+            self._fail(batch, err)
+        except VersionConflict as err:
             entry.drop()
             self._fail(batch, err)
         except BaseException as err:
@@ -245,10 +282,75 @@ class UserDatabases:
             for op in batch:
                 op.done.set()
 
+    def _commit_batch(self, entry: _Entry, batch: list[_Op]) -> None:
+        key = database_key(entry.user_id)
+        deadline = min(op.deadline for op in batch)
+        budget_end = min(time.monotonic() + self.write_budget_s, deadline)
+        tried: dict[str, list[tuple[Any, BaseException | None]]] = {}  # commit id → outcomes
+        force = False
+        attempt = 0
+        while True:
+            if time.monotonic() >= deadline:
+                self.stats.late += 1
+                if tried and self._landed(entry, batch, tried):  # one last look
+                    return
+                raise StorageUnavailable(_LATE)
+            self._revalidate(entry, force=force)
+            if tried and self._found(entry.conn, batch, tried):
+                return
+            commit_id = uuid.uuid4().hex
+            if not self._apply(entry.conn, batch, commit_id, self.commit_log_keep_s):
+                return  # nothing changed: no upload needed
+            tried[commit_id] = [(op.result, op.error) for op in batch]
+            data = snapshot(entry.conn)
+            try:
+                if entry.etag is None:
+                    etag = self.store.put_if(key, data, if_none_match="*")
+                else:
+                    etag = self.store.put_if(key, data, if_match=entry.etag)
+            except PreconditionFailed:
+                self.stats.conflicts += 1
+            except StorageOutcomeUnknown:
+                self.stats.unknown_outcomes += 1
+            else:
+                self.stats.uploads += 1
+                entry.etag = etag
+                return
+            force = True  # re-read: did one of our PUTs land after all, or who won?
+            attempt += 1
+            pause = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** attempt))
+            out_of_tries = self.max_attempts is not None and attempt >= self.max_attempts
+            if out_of_tries or time.monotonic() + pause >= budget_end:
+                if self._landed(entry, batch, tried):
+                    return
+                raise VersionConflict(_CONFLICT)
+            time.sleep(pause)
+
+    def _landed(self, entry: _Entry, batch: list[_Op], tried: dict) -> bool:
+        """Read the stored image again; True (and the copy kept) if it carries one of our
+        commits. Storage errors propagate: the outcome is then unknown (503)."""
+        self._revalidate(entry, force=True)
+        return self._found(entry.conn, batch, tried)
+
+    def _found(self, conn: sqlite3.Connection, batch: list[_Op], tried: dict) -> bool:
+        ids = list(tried)
+        marks = ",".join("?" * len(ids))
+        row = conn.execute(
+            f"SELECT commit_id FROM commit_log WHERE commit_id IN ({marks}) LIMIT 1", ids
+        ).fetchone()
+        if row is None:
+            return False
+        for op, (result, error) in zip(batch, tried[row[0]], strict=True):
+            op.result, op.error = result, error
+        self.stats.landed_after_all += 1
+        return True
+
     @staticmethod
-    def _apply(conn: sqlite3.Connection, batch: list[_Op]) -> int:
+    def _apply(conn: sqlite3.Connection, batch: list[_Op], commit_id: str,
+               keep_s: float) -> int:
         """Run every op in one transaction; the number of rows the successful ops changed
-        (the changes of an op that failed were rolled back and do not count)."""
+        (the changes of an op that failed were rolled back and do not count). When
+        something changed, the transaction also records `commit_id`."""
         changed = 0
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -264,6 +366,14 @@ class UserDatabases:
                     op.error = err
                 finally:
                     conn.execute("RELEASE op")
+            if changed:
+                now = time.time()
+                seq = conn.execute(
+                    "INSERT INTO commit_log (commit_id, committed_at) VALUES (?, ?)",
+                    (commit_id, now)).lastrowid
+                conn.execute(
+                    "DELETE FROM commit_log WHERE seq <= ? AND (committed_at < ? OR seq <= ?)",
+                    (seq - _LOG_MIN_ROWS, now - keep_s, seq - _LOG_MAX_ROWS))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
