@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from lib.db import commit_log
 from lib.db.connection import CorruptDatabase, open_image, snapshot
 from lib.errors import StorageUnavailable, VersionConflict
 from lib.keys import database_key, user_prefix
@@ -45,13 +46,12 @@ UnitOfWork = Callable[[sqlite3.Connection], T]
 _CONFLICT = "Your changes collided with other changes too many times; please retry."
 _LATE = "Storage did not answer in time; please try again shortly."
 _BUSY = "Another change of yours is still waiting on storage; please try again shortly."
-_LOG_MIN_ROWS = 16  # commit ids always kept, however old
-_LOG_MAX_ROWS = 512  # and never more (bounds the database's growth)
 
 
 @dataclass
 class _Op:
     fn: Callable[[sqlite3.Connection], Any]
+    started: float
     deadline: float
     done: threading.Event = field(default_factory=threading.Event)
     result: Any = None
@@ -72,6 +72,8 @@ class _Entry:
     conn: sqlite3.Connection | None = None
     etag: str | None = None  # None with a conn = the object does not exist yet
     refs: int = 0
+    failed_at: float = 0.0  # when storage last failed this user (monotonic)
+    failure: StorageUnavailable | None = None
 
     def drop(self) -> None:
         if self.conn is not None:
@@ -107,10 +109,12 @@ class UserDatabases:
         backoff_base: float = 0.01,
         backoff_cap: float = 0.25,
         commit_log_keep_s: float = 120.0,
+        storage_call_s: float = 3.0,
     ):
         """`max_attempts` (None = no limit) optionally caps the conflict retries that
         `write_budget_s` bounds in time; `commit_log_keep_s` is how long a commit id stays
-        recognisable (far longer than any deadline)."""
+        recognisable (far longer than any deadline); `storage_call_s` is how long one
+        storage call may take (the read timeout): none starts with less time left."""
         self.store = store
         self.cache_size = max(1, cache_size)
         self.write_budget_s = write_budget_s
@@ -119,6 +123,7 @@ class UserDatabases:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.commit_log_keep_s = commit_log_keep_s
+        self.storage_call_s = storage_call_s
         self.stats = SyncStats()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._guard = threading.Lock()
@@ -127,7 +132,8 @@ class UserDatabases:
     def from_settings(cls, store: ObjectStore, settings) -> UserDatabases:
         return cls(store, cache_size=settings.db_cache_size,
                    write_budget_s=settings.db_write_budget_s, deadline_s=settings.db_deadline_s,
-                   max_attempts=settings.db_write_attempts)
+                   max_attempts=settings.db_write_attempts,
+                   storage_call_s=settings.db_read_timeout_s)
 
     # -- cache ---------------------------------------------------------------------------
     def _acquire(self, user_id: str) -> _Entry:
@@ -159,21 +165,42 @@ class UserDatabases:
             return [uid for uid, e in self._entries.items() if e.conn is not None]
 
     @contextmanager
-    def _locked(self, entry: _Entry, deadline: float) -> Iterator[None]:
-        """The user's lock, waited for until `deadline` at most (then 503)."""
+    def _locked(self, entry: _Entry, started: float, deadline: float) -> Iterator[None]:
+        """The user's lock, waited for until `deadline` at most (then 503). If storage
+        failed this user while we waited, we fail with it rather than try again: the
+        requests queued behind a hung call answer when it does."""
         if not entry.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             self.stats.late += 1
             raise StorageUnavailable(_BUSY)
         try:
+            if entry.failure is not None and entry.failed_at > started:
+                raise entry.failure
             yield
         finally:
             entry.lock.release()
+
+    def _fresh(self, entry: _Entry, deadline: float, force: bool = False) -> None:
+        """Revalidate before `deadline`: no call starts with less than one call's time
+        left; a failed one is tried once more if there is time for it."""
+        for attempt in (0, 1):
+            if deadline - time.monotonic() < self.storage_call_s:
+                self.stats.late += 1
+                raise StorageUnavailable(_LATE)
+            try:
+                self._revalidate(entry, force=force)
+                return
+            except StorageUnavailable as err:
+                if attempt or deadline - time.monotonic() < self.storage_call_s:
+                    entry.failed_at, entry.failure = time.monotonic(), err
+                    raise
+                time.sleep(0.05)
 
     def forget(self, user_id: str) -> None:
         """Drop this container's copy (the next access downloads it again)."""
         entry = self._acquire(user_id)
         try:
-            with self._locked(entry, time.monotonic() + self.deadline_s):
+            now = time.monotonic()
+            with self._locked(entry, now, now + self.deadline_s):
                 entry.drop()
         finally:
             self._release(entry)
@@ -220,14 +247,17 @@ class UserDatabases:
     def read(self, user_id: str, fn: UnitOfWork[T]) -> T:
         entry = self._acquire(user_id)
         try:
-            with self._locked(entry, time.monotonic() + self.deadline_s):
-                self._revalidate(entry)
+            now = time.monotonic()
+            deadline = now + self.deadline_s
+            with self._locked(entry, now, deadline):
+                self._fresh(entry, deadline)
                 return fn(entry.conn)
         finally:
             self._release(entry)
 
     def write(self, user_id: str, fn: UnitOfWork[T]) -> T:
-        op = _Op(fn, time.monotonic() + self.deadline_s)
+        now = time.monotonic()
+        op = _Op(fn, now, now + self.deadline_s)
         entry = self._acquire(user_id)
         try:
             with entry.queue_lock:
@@ -237,7 +267,7 @@ class UserDatabases:
                     if not op.done.is_set():
                         with entry.queue_lock:
                             batch, entry.queue = entry.queue, []
-                        self._commit(entry, batch)
+                        self._commit(entry, self._fail_waiters(entry, batch))
                 finally:
                     entry.lock.release()
             else:
@@ -257,14 +287,29 @@ class UserDatabases:
         """Delete every object of the user (database included) and the cached copy."""
         entry = self._acquire(user_id)
         try:
-            with self._locked(entry, time.monotonic() + self.deadline_s):
+            now = time.monotonic()
+            with self._locked(entry, now, now + self.deadline_s):
                 entry.drop()
                 return self.store.delete_prefix(user_prefix(user_id))
         finally:
             self._release(entry)
 
     # -- the unit of work ------------------------------------------------------------------
+    @staticmethod
+    def _fail_waiters(entry: _Entry, batch: list[_Op]) -> list[_Op]:
+        """The ops that queued before storage last failed this user fail with that error
+        (see _locked); the others are returned."""
+        if entry.failure is None:
+            return batch
+        stale = [op for op in batch if op.started < entry.failed_at]
+        for op in stale:
+            op.result, op.error = None, entry.failure
+            op.done.set()
+        return [op for op in batch if op.started >= entry.failed_at]
+
     def _commit(self, entry: _Entry, batch: list[_Op]) -> None:
+        if not batch:
+            return
         self.stats.batched_ops += len(batch)
         try:
             self._commit_batch(entry, batch)
@@ -290,16 +335,16 @@ class UserDatabases:
         force = False
         attempt = 0
         while True:
-            if time.monotonic() >= deadline:
+            if tried and deadline - time.monotonic() < self.storage_call_s:
                 self.stats.late += 1
-                if tried and self._landed(entry, batch, tried):  # one last look
+                if self._landed(entry, batch, tried):  # one last look, even if late
                     return
                 raise StorageUnavailable(_LATE)
-            self._revalidate(entry, force=force)
+            self._fresh(entry, deadline, force=force)
             if tried and self._found(entry.conn, batch, tried):
                 return
             commit_id = uuid.uuid4().hex
-            if not self._apply(entry.conn, batch, commit_id, self.commit_log_keep_s):
+            if not commit_log.apply(entry.conn, batch, commit_id, self.commit_log_keep_s):
                 return  # nothing changed: no upload needed
             tried[commit_id] = [(op.result, op.error) for op in batch]
             data = snapshot(entry.conn)
@@ -329,57 +374,21 @@ class UserDatabases:
     def _landed(self, entry: _Entry, batch: list[_Op], tried: dict) -> bool:
         """Read the stored image again; True (and the copy kept) if it carries one of our
         commits. Storage errors propagate: the outcome is then unknown (503)."""
-        self._revalidate(entry, force=True)
+        try:
+            self._revalidate(entry, force=True)
+        except StorageUnavailable as err:
+            entry.failed_at, entry.failure = time.monotonic(), err
+            raise
         return self._found(entry.conn, batch, tried)
 
     def _found(self, conn: sqlite3.Connection, batch: list[_Op], tried: dict) -> bool:
-        ids = list(tried)
-        marks = ",".join("?" * len(ids))
-        row = conn.execute(
-            f"SELECT commit_id FROM commit_log WHERE commit_id IN ({marks}) LIMIT 1", ids
-        ).fetchone()
-        if row is None:
+        found = commit_log.find(conn, list(tried))
+        if found is None:
             return False
-        for op, (result, error) in zip(batch, tried[row[0]], strict=True):
+        for op, (result, error) in zip(batch, tried[found], strict=True):
             op.result, op.error = result, error
         self.stats.landed_after_all += 1
         return True
-
-    @staticmethod
-    def _apply(conn: sqlite3.Connection, batch: list[_Op], commit_id: str,
-               keep_s: float) -> int:
-        """Run every op in one transaction; the number of rows the successful ops changed
-        (the changes of an op that failed were rolled back and do not count). When
-        something changed, the transaction also records `commit_id`."""
-        changed = 0
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for op in batch:
-                op.result, op.error = None, None
-                before = conn.total_changes
-                conn.execute("SAVEPOINT op")
-                try:
-                    op.result = op.fn(conn)
-                    changed += conn.total_changes - before
-                except Exception as err:  # this op fails alone; the others commit
-                    conn.execute("ROLLBACK TO op")
-                    op.error = err
-                finally:
-                    conn.execute("RELEASE op")
-            if changed:
-                now = time.time()
-                seq = conn.execute(
-                    "INSERT INTO commit_log (commit_id, committed_at) VALUES (?, ?)",
-                    (commit_id, now)).lastrowid
-                conn.execute(
-                    "DELETE FROM commit_log WHERE seq <= ? AND (committed_at < ? OR seq <= ?)",
-                    (seq - _LOG_MIN_ROWS, now - keep_s, seq - _LOG_MAX_ROWS))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return changed
 
     @staticmethod
     def _fail(batch: list[_Op], err: BaseException) -> None:

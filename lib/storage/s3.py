@@ -60,7 +60,6 @@ class S3Store:
         `db_*` for the small objects a request waits on (databases, heads, pings): short,
         so that a hung endpoint answers 503 within seconds."""
         self.bucket = bucket
-        self.db_read_timeout = db_read_timeout
 
         def client(connect: float, read: float, attempts: int):
             return boto3.client(
@@ -119,7 +118,7 @@ class S3Store:
 
     # -- protocol ----------------------------------------------------------------------
     def ping(self) -> None:
-        self._call(None, self._small.head_bucket)
+        self._call(None, self._write.head_bucket)  # a probe: one try, short timeouts
 
     def ensure_bucket(self) -> None:
         try:
