@@ -166,6 +166,8 @@ def main() -> None:
 
     rng = random.Random(11)
     p99s: dict[int, float] = {}
+    floor99s: dict[int, float] = {}
+    rss: dict[int, float] = {}
     rss_before = rss_mb()
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(Settings(data_dir=Path(tmp), db_cache_size=args.cache), store=store)
@@ -180,6 +182,7 @@ def main() -> None:
             every = [x for xs in samples.values() for x in xs]
             p99s[size] = pct(every, 0.99)
             f50, f99 = statistics.median(floor), pct(floor, 0.99)
+            floor99s[size], rss[size] = f99, rss_mb()
             cached = len(app.state.dbs.cached_users())
             print(f"\n{size} users (seeded in {seeded:.1f}s), {cached} cached, "
                   f"RSS {rss_mb():.0f} MB (+{rss_mb() - rss_before:.0f} MB since start); "
@@ -191,8 +194,17 @@ def main() -> None:
                   f" ms  (p99 / floor p99 {p99s[size] / f99:.2f})")
     moto.kill()
     first, last = sizes[0], sizes[-1]
+    # The storage server itself may slow down with more objects: the floor, measured at
+    # each size, shows it; vs_floor is the API's p99 over the floor's p99 at that size.
+    vs_floor = {s: p99s[s] / floor99s[s] for s in sizes}
+    print(f"floor p99 grew {floor99s[last] / floor99s[first]:.2f}x from {first} to {last} "
+          f"users; API p99 / floor p99: " + ", ".join(f"{s}: {vs_floor[s]:.2f}" for s in sizes)
+          + f"; RSS {rss[first]:.0f} → {rss[last]:.0f} MB with a cache of {args.cache}")
     print("RESULT " + " ".join(f"p99_{s}={p99s[s]:.2f}" for s in sizes)
-          + f" ratio_{last}_vs_{first}={p99s[last] / p99s[first]:.2f}")
+          + f" ratio_{last}_vs_{first}={p99s[last] / p99s[first]:.2f}"
+          + f" floor_p99_{first}={floor99s[first]:.2f} floor_p99_{last}={floor99s[last]:.2f}"
+          + f" vs_floor_{last}={vs_floor[last]:.2f}"
+          + f" rss_mb_{first}={rss[first]:.0f} rss_mb_{last}={rss[last]:.0f}")
 
 
 if __name__ == "__main__":
