@@ -48,7 +48,7 @@ _LATE = "Storage did not answer in time; please try again shortly."
 _BUSY = "Another change of yours is still waiting on storage; please try again shortly."
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity (`op in queue`)
 class _Op:
     fn: Callable[[sqlite3.Connection], Any]
     started: float
