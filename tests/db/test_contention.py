@@ -2,7 +2,7 @@
 per container), production settings (retries bounded by DB_WRITE_BUDGET_S, full jitter),
 against the moto server on loopback → 0 × 409, every write present exactly once.
 
-CONTENTION_WRITES=80 runs the audit's full 1,280 writes (the default is 20 per writer)."""
+CONTENTION_WRITES=80 runs the audit's full 1,280 writes (the default is 12 per writer)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.conftest import make_s3_store
 
 PROCESSES = 2
 THREADS = 8
-WRITES = int(os.environ.get("CONTENTION_WRITES", "20"))
+WRITES = int(os.environ.get("CONTENTION_WRITES", "12"))
 UID = "contended"
 
 
