@@ -41,7 +41,7 @@ class Settings:
     db_cache_size: int = 64
     db_write_attempts: int = 0  # 0 = no count limit: retries end with db_write_budget_s
     db_write_budget_s: float = 6.0  # how long a write keeps retrying lost CAS races → 409
-    db_deadline_s: float = 8.0  # a unit of work (lock wait + storage) past it → 503
+    db_deadline_s: float = 8.0  # lock wait + storage-failure retries of a request → 503
     db_connect_timeout_s: float = 2.0  # database objects; media keep long, streamed timeouts
     db_read_timeout_s: float = 3.0
     presign_seconds: int = 7 * 24 * 3600

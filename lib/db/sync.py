@@ -14,10 +14,12 @@ Each container keeps an in-memory copy per user plus the etag it came from.
   or its response is lost (StorageOutcomeUnknown), the object is read again: if it carries
   one of this batch's commit ids, that PUT landed and its results are the answer; otherwise
   every fn is re-run on the fresh copy. A conditional PUT is never retried blindly.
-- Bounded in time: conflicts are retried with full jitter until `write_budget_s` (then
-  VersionConflict, 409); a unit of work, waiting for the lock included, ends by
-  `deadline_s` (then StorageUnavailable, 503). Storage unreachable: StorageUnavailable, and
-  the copy is dropped (no divergent state).
+- Bounded in time: lost races are retried with full jitter for `write_budget_s` (then
+  VersionConflict, 409); waiting for the user's lock and retrying failed storage calls end
+  by `deadline_s` (then StorageUnavailable, 503), and requests queued behind a call that
+  failed fail with it at once. Storage calls have short timeouts (S3Store's db_*), so a hung
+  endpoint answers 503 within ~10 s. Storage unreachable: StorageUnavailable, and the copy
+  is dropped (no divergent state).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ T = TypeVar("T")
 UnitOfWork = Callable[[sqlite3.Connection], T]
 
 _CONFLICT = "Your changes collided with other changes too many times; please retry."
-_LATE = "Storage did not answer in time; please try again shortly."
+_LATE = "Storage is too slow right now; please try again shortly."
 _BUSY = "Another change of yours is still waiting on storage; please try again shortly."
 
 
@@ -180,12 +182,9 @@ class UserDatabases:
             entry.lock.release()
 
     def _fresh(self, entry: _Entry, deadline: float, force: bool = False) -> None:
-        """Revalidate before `deadline`: no call starts with less than one call's time
-        left; a failed one is tried once more if there is time for it."""
+        """Revalidate; a failed call is tried once more if one call's time is left before
+        `deadline`. A failure is remembered, so the requests queued behind fail with it."""
         for attempt in (0, 1):
-            if deadline - time.monotonic() < self.storage_call_s:
-                self.stats.late += 1
-                raise StorageUnavailable(_LATE)
             try:
                 self._revalidate(entry, force=force)
                 return
@@ -329,17 +328,14 @@ class UserDatabases:
 
     def _commit_batch(self, entry: _Entry, batch: list[_Op]) -> None:
         key = database_key(entry.user_id)
+        # Storage failures are retried within the ops' deadline; lost races (storage
+        # answering, someone else winning) within the write budget: progress, not a hang.
         deadline = min(op.deadline for op in batch)
-        budget_end = min(time.monotonic() + self.write_budget_s, deadline)
+        budget_end = time.monotonic() + self.write_budget_s
         tried: dict[str, list[tuple[Any, BaseException | None]]] = {}  # commit id → outcomes
-        force = False
+        force = lost = False
         attempt = 0
         while True:
-            if tried and deadline - time.monotonic() < self.storage_call_s:
-                self.stats.late += 1
-                if self._landed(entry, batch, tried):  # one last look, even if late
-                    return
-                raise StorageUnavailable(_LATE)
             self._fresh(entry, deadline, force=force)
             if tried and self._found(entry.conn, batch, tried):
                 return
@@ -355,8 +351,10 @@ class UserDatabases:
                     etag = self.store.put_if(key, data, if_match=entry.etag)
             except PreconditionFailed:
                 self.stats.conflicts += 1
+                lost = False
             except StorageOutcomeUnknown:
                 self.stats.unknown_outcomes += 1
+                lost = True
             else:
                 self.stats.uploads += 1
                 entry.etag = etag
@@ -365,9 +363,13 @@ class UserDatabases:
             attempt += 1
             pause = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** attempt))
             out_of_tries = self.max_attempts is not None and attempt >= self.max_attempts
-            if out_of_tries or time.monotonic() + pause >= budget_end:
-                if self._landed(entry, batch, tried):
+            out_of_time = time.monotonic() + pause >= (deadline if lost else budget_end)
+            if out_of_tries or out_of_time:
+                if self._landed(entry, batch, tried):  # one last look
                     return
+                if lost:  # storage kept losing our answers: it is failing, not contended
+                    self.stats.late += 1
+                    raise StorageUnavailable(_LATE)
                 raise VersionConflict(_CONFLICT)
             time.sleep(pause)
 

@@ -26,6 +26,7 @@ HEALTH_LIMIT_S = 1.5
 SENTENCES = {
     "Storage did not answer in time; please try again shortly.",
     "Another change of yours is still waiting on storage; please try again shortly.",
+    "Storage is too slow right now; please try again shortly.",
 }
 
 
