@@ -17,6 +17,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = _env(name)
+    return float(value) if value is not None else default
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob the service reads. README documents each environment variable."""
@@ -34,7 +39,11 @@ class Settings:
     runner: str = "local"  # local | modal
     runner_workers: int = 2
     db_cache_size: int = 64
-    db_write_attempts: int = 12
+    db_write_attempts: int = 0  # 0 = no count limit: retries end with db_write_budget_s
+    db_write_budget_s: float = 6.0  # how long a write keeps retrying lost CAS races → 409
+    db_deadline_s: float = 8.0  # lock wait + storage-failure retries of a request → 503
+    db_connect_timeout_s: float = 2.0  # database objects; media keep long, streamed timeouts
+    db_read_timeout_s: float = 3.0
     presign_seconds: int = 7 * 24 * 3600
     url_secret: str = "local-dev-url-secret"
     cors_origins: tuple[str, ...] = ("http://localhost:5173", "http://localhost:3000")
@@ -62,7 +71,11 @@ class Settings:
             runner=_env("RUNNER", "local"),
             runner_workers=_env_int("RUNNER_WORKERS", 2),
             db_cache_size=_env_int("DB_CACHE_SIZE", 64),
-            db_write_attempts=_env_int("DB_WRITE_ATTEMPTS", 12),
+            db_write_attempts=_env_int("DB_WRITE_ATTEMPTS", 0),
+            db_write_budget_s=_env_float("DB_WRITE_BUDGET_S", 6.0),
+            db_deadline_s=_env_float("DB_DEADLINE_S", 8.0),
+            db_connect_timeout_s=_env_float("DB_CONNECT_TIMEOUT_S", 2.0),
+            db_read_timeout_s=_env_float("DB_READ_TIMEOUT_S", 3.0),
             presign_seconds=_env_int("PRESIGN_SECONDS", 7 * 24 * 3600),
             url_secret=_env("URL_SECRET") or _env("AUTH_SECRET") or "local-dev-url-secret",
             cors_origins=tuple(o.strip() for o in origins.split(","))

@@ -47,9 +47,7 @@ def create_app(
     app = FastAPI(title="Reel Ballers API", version="1.0")
     app.state.settings = settings
     app.state.store = store
-    app.state.dbs = UserDatabases(
-        store, cache_size=settings.db_cache_size, max_attempts=settings.db_write_attempts
-    )
+    app.state.dbs = UserDatabases.from_settings(store, settings)
     app.state.progress = progress or MemoryProgressStore()
     if runner is None:
         context = WorkerContext(store, app.state.dbs, app.state.progress)

@@ -84,8 +84,13 @@ def _add_clip_starts(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE working_videos ADD COLUMN clip_starts TEXT")
 
 
+def _add_commit_log(conn: sqlite3.Connection) -> None:
+    """v2 → v3: the ids of recent commits (exactly-once uploads, lib/db/sync.py)."""
+    conn.execute(TABLES["commit_log"].replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
+
+
 # STEPS[v - 1] takes a database from version v to v + 1.
-STEPS = [_add_clip_starts]
+STEPS = [_add_clip_starts, _add_commit_log]
 assert len(STEPS) == SCHEMA_VERSION - 1
 
 

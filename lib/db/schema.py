@@ -1,11 +1,11 @@
-"""The per-user SQLite schema (spec/data-model.md). Version 2 = this schema
-(1 + working_videos.clip_starts).
+"""The per-user SQLite schema (spec/data-model.md). Version 3 = this schema
+(1 + working_videos.clip_starts; 2 + commit_log).
 
 Timestamps are SQLite `CURRENT_TIMESTAMP` strings ("YYYY-MM-DD HH:MM:SS", UTC): the wire
 format the editor already parses. JSON columns hold JSON text.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES = {
     "games": """
@@ -164,6 +164,15 @@ CREATE TABLE user_settings (
     settings_json TEXT NOT NULL DEFAULT '{}',
     updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
 )""",
+    # The ids of the latest commits (lib/db/sync.py): each upload carries its own id, written
+    # in the same transaction, so a writer whose PUT response was lost can tell from the
+    # stored image whether that PUT landed. Pruned to a recent window on every commit.
+    "commit_log": """
+CREATE TABLE commit_log (
+    seq INTEGER PRIMARY KEY,
+    commit_id TEXT NOT NULL,
+    committed_at REAL NOT NULL
+)""",
 }
 
 INDEXES = [
@@ -196,4 +205,5 @@ TABLE_ORDER = [
     "extraction_tasks",
     "before_after_tracks",
     "user_settings",
+    "commit_log",
 ]

@@ -52,5 +52,7 @@ def make_store(settings) -> ObjectStore:
             access_key_id=settings.s3_access_key_id,
             secret_access_key=settings.s3_secret_access_key,
             region=settings.s3_region,
+            db_connect_timeout=settings.db_connect_timeout_s,
+            db_read_timeout=settings.db_read_timeout_s,
         )
     return LocalDirStore(settings.local_objects_dir, url_secret=settings.url_secret)

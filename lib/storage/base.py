@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from lib.errors import BadRequest, NotFound
+from lib.errors import BadRequest, NotFound, StorageUnavailable
 
 CHUNK = 1024 * 1024
 _MAX_KEY_BYTES = 1024
@@ -47,6 +47,11 @@ class PreconditionFailed(Exception):
     """A conditional write lost: the object's etag was not the one expected."""
 
 
+class StorageOutcomeUnknown(StorageUnavailable):
+    """A write failed after its request may have reached storage (the response was lost or
+    timed out, or a 5xx): it may or may not have been applied. Read the object to know."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str
@@ -73,7 +78,8 @@ def content_type_for(key: str) -> str:
 @runtime_checkable
 class ObjectStore(Protocol):
     """Keys are built by lib.keys. Errors: ObjectNotFound, PreconditionFailed,
-    lib.errors.StorageUnavailable (unreachable or 5xx)."""
+    lib.errors.StorageUnavailable (unreachable or 5xx; StorageOutcomeUnknown from a write
+    that may have been applied)."""
 
     kind: str  # "local" | "s3"
 

@@ -201,13 +201,21 @@ class LocalDirStore:
             self._path(key).unlink()
 
     def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix`, then every directory that this emptied
+        (up to, never including, the root); a directory still holding anything stays."""
         check_prefix(prefix)
         items = self.list(prefix)
+        emptied: set[Path] = set()
         for info in items:
             self.delete(info.key)
+            emptied.update(self._path(info.key).parents)
         base = self.root / prefix.rstrip("/") if prefix.endswith("/") else None
-        if base is not None and base.is_dir() and not any(base.rglob("*")):
-            shutil.rmtree(base, ignore_errors=True)
+        if base is not None and base.is_dir():
+            emptied.update(Path(d) for d, _, _ in os.walk(base))  # folders with no objects
+        for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
+            if folder.is_relative_to(self.root) and folder != self.root:
+                with suppress(OSError):  # not empty (or gone already): kept
+                    folder.rmdir()
         return len(items)
 
     def list(self, prefix: str) -> list[ObjectInfo]:

@@ -10,7 +10,13 @@ from typing import BinaryIO
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from lib.errors import StorageUnavailable
 from lib.storage.base import (
@@ -18,6 +24,7 @@ from lib.storage.base import (
     ObjectInfo,
     ObjectNotFound,
     PreconditionFailed,
+    StorageOutcomeUnknown,
     check_key,
     check_prefix,
     content_type_for,
@@ -26,6 +33,7 @@ from lib.storage.base import (
 _MB = 1024 * 1024
 _TRANSFER = TransferConfig(multipart_threshold=64 * _MB, multipart_chunksize=16 * _MB)
 _UNAVAILABLE = "Storage is unreachable right now; please try again shortly."
+_TIMEOUT = "Storage did not answer in time; please try again shortly."
 
 
 def _code(err: ClientError) -> tuple[str, int]:
@@ -45,28 +53,43 @@ class S3Store:
         region: str = "auto",
         connect_timeout: float = 3.0,
         read_timeout: float = 60.0,
+        db_connect_timeout: float = 2.0,
+        db_read_timeout: float = 3.0,
     ):
+        """`connect_timeout`/`read_timeout` are for media transfers (streamed, retried);
+        `db_*` for the small objects a request waits on (databases, heads, pings): short,
+        so that a hung endpoint answers 503 within seconds."""
         self.bucket = bucket
-        self.client = boto3.client(
-            "s3",
-            endpoint_url=endpoint_url,
-            aws_access_key_id=access_key_id,
-            aws_secret_access_key=secret_access_key,
-            region_name=None if region == "auto" and endpoint_url is None else region,
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-                connect_timeout=connect_timeout,
-                read_timeout=read_timeout,
-                retries={"max_attempts": 2, "mode": "standard"},
-                max_pool_connections=32,
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-            ),
-        )
+
+        def client(connect: float, read: float, attempts: int):
+            return boto3.client(
+                "s3",
+                endpoint_url=endpoint_url,
+                aws_access_key_id=access_key_id,
+                aws_secret_access_key=secret_access_key,
+                region_name=None if region == "auto" and endpoint_url is None else region,
+                config=Config(
+                    signature_version="s3v4",
+                    s3={"addressing_style": "path"},
+                    connect_timeout=connect,
+                    read_timeout=read,
+                    retries={"total_max_attempts": attempts, "mode": "standard"},
+                    max_pool_connections=32,
+                    request_checksum_calculation="when_required",
+                    response_checksum_validation="when_required",
+                ),
+            )
+
+        self.client = client(connect_timeout, read_timeout, 3)  # media: long, streamed
+        self._small = client(db_connect_timeout, db_read_timeout, 2)  # idempotent reads
+        # Writes are never retried by botocore: a retried conditional PUT whose first try
+        # landed answers 412 against our own write. lib/db/sync.py re-reads instead.
+        self._write = client(db_connect_timeout, db_read_timeout, 1)
 
     # -- error mapping -----------------------------------------------------------------
-    def _call(self, key: str | None, fn, **kwargs):
+    def _call(self, key: str | None, fn, *, sent_is_unknown: bool = False, **kwargs):
+        """`fn` with our errors. With `sent_is_unknown` (a write), a failure after the
+        request may have reached storage raises StorageOutcomeUnknown."""
         if key is not None:
             check_key(key)
         try:
@@ -79,15 +102,23 @@ class S3Store:
                 raise PreconditionFailed(key) from None
             if status == 304:
                 raise
+            if sent_is_unknown and status >= 500:
+                raise StorageOutcomeUnknown(_UNAVAILABLE) from err
             if status >= 500 or status == 0:
                 raise StorageUnavailable(_UNAVAILABLE) from err
             raise StorageUnavailable(f"Storage refused the request ({code or status}).") from err
+        except (EndpointConnectionError, ConnectTimeoutError) as err:  # never sent
+            message = _TIMEOUT if isinstance(err, ConnectTimeoutError) else _UNAVAILABLE
+            raise StorageUnavailable(message) from err
         except BotoCoreError as err:
-            raise StorageUnavailable(_UNAVAILABLE) from err
+            message = _TIMEOUT if isinstance(err, ReadTimeoutError) else _UNAVAILABLE
+            if sent_is_unknown:
+                raise StorageOutcomeUnknown(message) from err
+            raise StorageUnavailable(message) from err
 
     # -- protocol ----------------------------------------------------------------------
     def ping(self) -> None:
-        self._call(None, self.client.head_bucket)
+        self._call(None, self._write.head_bucket)  # a probe: one try, short timeouts
 
     def ensure_bucket(self) -> None:
         try:
@@ -97,32 +128,39 @@ class S3Store:
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
-            r = self._call(key, self.client.head_object, Key=key)
+            r = self._call(key, self._small.head_object, Key=key)
         except ObjectNotFound:
             return None
         return ObjectInfo(key, int(r["ContentLength"]), r["ETag"], r.get("ContentType"))
 
     def get_bytes(self, key: str) -> tuple[bytes, str]:
-        r = self._call(key, self.client.get_object, Key=key)
-        with r["Body"] as body:
-            return body.read(), r["ETag"]
+        r = self._call(key, self._small.get_object, Key=key)
+        return self._read_body(r)
 
     def get_if_changed(self, key: str, etag: str | None) -> tuple[bytes, str] | None:
         if etag is None:
             return self.get_bytes(key)
         try:
-            r = self._call(key, self.client.get_object, Key=key, IfNoneMatch=etag)
+            r = self._call(key, self._small.get_object, Key=key, IfNoneMatch=etag)
         except ClientError as err:
             if _code(err)[1] == 304:
                 return None
             raise
-        with r["Body"] as body:
-            return body.read(), r["ETag"]
+        return self._read_body(r)
+
+    @staticmethod
+    def _read_body(r) -> tuple[bytes, str]:
+        try:
+            with r["Body"] as body:
+                return body.read(), r["ETag"]
+        except BotoCoreError as err:  # the body stalled or was cut after the headers
+            message = _TIMEOUT if isinstance(err, ReadTimeoutError) else _UNAVAILABLE
+            raise StorageUnavailable(message) from err
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str:
         r = self._call(
-            key, self.client.put_object, Key=key, Body=data,
-            ContentType=content_type or content_type_for(key),
+            key, self._write.put_object, Key=key, Body=data,
+            ContentType=content_type or content_type_for(key), sent_is_unknown=True,
         )
         return r["ETag"]
 
@@ -142,8 +180,9 @@ class S3Store:
             extra["IfNoneMatch"] = if_none_match
         try:
             r = self._call(
-                key, self.client.put_object, Key=key, Body=data,
-                ContentType=content_type or content_type_for(key), **extra,
+                key, self._write.put_object, Key=key, Body=data,
+                ContentType=content_type or content_type_for(key), sent_is_unknown=True,
+                **extra,
             )
         except ObjectNotFound:
             # If-Match on a key that vanished: the version we held is gone.

@@ -234,7 +234,7 @@ def test_version_1_database_gains_clip_starts():
     conn.execute("ALTER TABLE working_videos DROP COLUMN clip_starts")
     conn.execute("PRAGMA user_version = 1")
     upgraded = open_image(snapshot(conn))
-    assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     row = upgraded.execute("SELECT filename, clip_starts FROM working_videos").fetchone()
     assert tuple(row) == ("w.mp4", None)
     assert schema_shape(upgraded) == schema_shape(open_image(None))
