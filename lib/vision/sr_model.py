@@ -89,7 +89,7 @@ def load_model(path: Path, sha256: str) -> Any:
         descriptor = model_loader().load_from_state_dict(state)
     except Exception as err:  # a damaged or foreign file: unpickling and spandrel errors vary
         raise WeightsError(f"The super-resolution weights {path} are not a model spandrel "
-                           f"can load ({type(err).__name__}).") from None
+                           f"can load ({type(err).__name__}).") from err
     if descriptor.scale != 4 or not hasattr(descriptor, "model"):
         raise WeightsError(f"The super-resolution weights {path} are not a ×4 image model "
                            f"(scale {descriptor.scale}).")
