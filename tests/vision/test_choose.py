@@ -14,7 +14,9 @@ from lib.vision.choose import choose_upscaler
 from lib.vision.sr import SrUpscaler
 from lib.vision.upscale import LanczosUpscaler
 from tests.media_helpers import cached, stream_durations
-from tests.test_media_framing import put
+from tests.vision import sr_support
+
+sr_cache, anime_weights = sr_support.sr_cache, sr_support.anime_weights  # fixtures
 
 
 def test_lanczos_and_sr_can_be_forced(monkeypatch):
@@ -83,7 +85,9 @@ def test_production_named_weights_load_through_the_same_path(monkeypatch, tmp_pa
 def test_framing_export_with_sr(monkeypatch, local_store, tmp_path):
     monkeypatch.setenv("UPSCALER", "sr")
     src = cached("sr-export", width=240, height=120, fps=15, duration=1.0)
-    key = put(local_store, src, "sr.mp4")
+    key = "u/raw_clips/sr.mp4"
+    (local_store.root / key).parent.mkdir(parents=True, exist_ok=True)
+    (local_store.root / key).write_bytes(src.read_bytes())
     progress = RecordingProgress()
     result = framing.run({"clips": [{"source_key": key}], "output_key": "u/w/sr.mp4"},
                          local_store, progress)

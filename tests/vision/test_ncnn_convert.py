@@ -17,6 +17,9 @@ from lib.vision.ncnn_convert import (
     wheel_model_files,
 )
 from lib.vision.sr_model import load_model, model_name
+from tests.vision import sr_support
+
+sr_cache, anime_weights = sr_support.sr_cache, sr_support.anime_weights  # fixtures
 
 
 def test_compact_weights_match_the_ncnn_file():

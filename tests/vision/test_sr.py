@@ -8,6 +8,9 @@ import pytest
 from lib.media import Yuv420, plane_views
 from lib.vision.sr import SrUpscaler, plan_crop
 from lib.vision.upscale import LanczosUpscaler
+from tests.vision import sr_support
+
+sr_cache, anime_weights = sr_support.sr_cache, sr_support.anime_weights  # fixtures
 
 OUT_W, OUT_H = 162, 288  # model input 40x72 → 160x288 → Lanczos to 162x288
 

@@ -1,4 +1,5 @@
-"""Vision tests: the converted offline weights live in a per-session cache directory."""
+"""Fixtures of the SR tests, imported by them (no conftest: other vision tests share the
+folder). The converted offline weights live in a per-session cache directory."""
 
 from __future__ import annotations
 
