@@ -1,9 +1,6 @@
 """Real-ESRGAN super-resolution behind the `Upscaler` stream interface (spec/media.md §5).
 
-Per crop the plan is the smallest work that reaches the output: a crop at least as large as
-the output needs no model (Lanczos down); otherwise the crop is area-downscaled to
-output/scale when it is larger (never upscaled before the model), the model runs once, and
-Lanczos takes the result to the exact output size.
+Each crop follows its plan (`sr_plan.plan_crop`: the smallest work that reaches the output).
 
 Three stages overlap: a prepare thread pulls crops (which drives decoding), downscales them
 and packs batches of YUV planes into reusable host buffers (pinned on CUDA); an inference
@@ -17,9 +14,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,74 +27,13 @@ from av.video.reformatter import VideoReformatter
 
 from lib.media import Yuv420, new_frame, plane_views
 from lib.vision.sr_model import load_model, model_name
+from lib.vision.sr_plan import SrPlan, SrStats, even, even_crop, frame_bytes, plan_crop
 from lib.vision.upscale import LanczosUpscaler
 
 CPU_BATCH = 4
 MAX_BATCH = 64
 TILE_PAD = 24  # > the compact net's receptive radius (18 convs of 3×3)
 _END = object()
-
-
-def _even(value: float) -> int:
-    return max(2, 2 * round(value / 2))
-
-
-@dataclass(frozen=True)
-class SrPlan:
-    """What happens to one crop: `model_input` (w, h) is None when no model runs."""
-
-    model_input: tuple[int, int] | None
-    scale: int
-
-    @property
-    def model_output(self) -> tuple[int, int] | None:
-        if self.model_input is None:
-            return None
-        return self.model_input[0] * self.scale, self.model_input[1] * self.scale
-
-
-def plan_crop(crop_w: int, crop_h: int, out_w: int, out_h: int, scale: int = 4) -> SrPlan:
-    if crop_w >= out_w and crop_h >= out_h:
-        return SrPlan(None, scale)
-    target_w, target_h = _even(out_w / scale), _even(out_h / scale)
-    in_w = target_w if crop_w > target_w else max(2, crop_w - crop_w % 2)
-    in_h = target_h if crop_h > target_h else max(2, crop_h - crop_h % 2)
-    return SrPlan((in_w, in_h), scale)
-
-
-@dataclass
-class SrStats:
-    """What the last streams did, for the job result."""
-
-    frames_sr: int = 0
-    frames_lanczos: int = 0
-    model_inputs: Counter[tuple[int, int]] = field(default_factory=Counter)
-    batches: int = 0
-
-
-def _copy_plane(dst: np.ndarray, src: np.ndarray) -> None:
-    """Copy with edge replication where a plane of an odd-sized crop is a pixel short."""
-    h, w = min(dst.shape[0], src.shape[0]), min(dst.shape[1], src.shape[1])
-    dst[:h, :w] = src[:h, :w]
-    if w < dst.shape[1]:
-        dst[:h, w:] = dst[:h, w - 1 : w]
-    if h < dst.shape[0]:
-        dst[h:] = dst[h - 1 : h]
-
-
-def _frame_bytes(w: int, h: int) -> int:
-    return w * h + 2 * (h // 2) * (w // 2)
-
-
-def _even_crop(crop: Yuv420) -> Yuv420:
-    """The crop with even sides (an odd last row/column dropped), chroma exactly half."""
-    w, h = max(2, crop.width - crop.width % 2), max(2, crop.height - crop.height % 2)
-    if (w, h) == (crop.width, crop.height) and crop.u.shape == (h // 2, w // 2):
-        return crop
-    _frame, planes = new_frame(w, h)
-    for d, s in zip(planes.planes(), crop.planes(), strict=True):
-        _copy_plane(d, s)
-    return planes
 
 
 @dataclass
@@ -167,7 +102,7 @@ class SrUpscaler:
 
     # Memory ---------------------------------------------------------------------------------
 
-    def _frame_bytes(self, w: int, h: int) -> int:
+    def frame_bytes(self, w: int, h: int) -> int:
         """Device bytes one frame needs in flight: a few feature maps at input size, the
         ×scale RGB output (several temporaries) and the YUV buffers."""
         elem = torch.finfo(self.dtype).bits // 8
@@ -178,7 +113,9 @@ class SrUpscaler:
     def _budget(self) -> int:
         if self.cuda:
             free, _total = torch.cuda.mem_get_info(self.device)
-            return int(free * 0.4)
+            cached = torch.cuda.memory_reserved(self.device) - torch.cuda.memory_allocated(
+                self.device)  # blocks torch holds for reuse count as free
+            return int((free + cached) * 0.4)
         return 1 << 30
 
     def batch_for(self, w: int, h: int) -> int:
@@ -186,13 +123,13 @@ class SrUpscaler:
             return self.batch_size
         if not self.cuda:
             return CPU_BATCH
-        return max(1, min(MAX_BATCH, self._budget() // self._frame_bytes(w, h)))
+        return max(1, min(MAX_BATCH, self._budget() // self.frame_bytes(w, h)))
 
     def _tile_for(self, w: int, h: int) -> int | None:
         """Tile side (input pixels) when one frame does not fit the budget, else None."""
         if self.tile:
             return self.tile if max(w, h) > self.tile else None
-        budget, need = self._budget(), self._frame_bytes(w, h)
+        budget, need = self._budget(), self.frame_bytes(w, h)
         if need <= budget:
             return None
         side = int((w * h * budget / need) ** 0.5) - 2 * TILE_PAD
@@ -203,7 +140,7 @@ class SrUpscaler:
     def _yuv_to_rgb(self, flat: torch.Tensor, n: int, w: int, h: int) -> torch.Tensor:
         """BT.709 limited-range YUV 4:2:0 uint8 (n × [Y | U | V]) → RGB in [0, 1], NCHW
         channels_last."""
-        frames = flat.view(n, _frame_bytes(w, h))
+        frames = flat.view(n, frame_bytes(w, h))
         y = frames[:, : h * w].reshape(n, 1, h, w).to(self.dtype)
         uv = frames[:, h * w :].reshape(n * 2, 1, h // 2, w // 2).to(self.dtype)
         uv = F.interpolate(uv, size=(h, w), mode="bilinear", align_corners=False)
@@ -245,10 +182,10 @@ class SrUpscaler:
     def resize_stream(self, crops: Iterable[Yuv420], width: int, height: int
                       ) -> Iterator[av.VideoFrame]:
         # the largest model input this output can need
-        tw, th = _even(width / self.scale), _even(height / self.scale)
+        tw, th = even(width / self.scale), even(height / self.scale)
         batch = self.batch_for(tw, th)
-        inputs = _Pool(4, batch * _frame_bytes(tw, th), self.cuda)
-        outputs = _Pool(2, batch * _frame_bytes(tw * self.scale, th * self.scale), self.cuda)
+        inputs = _Pool(4, batch * frame_bytes(tw, th), self.cuda)
+        outputs = _Pool(2, batch * frame_bytes(tw * self.scale, th * self.scale), self.cuda)
         batches: queue.Queue = queue.Queue(maxsize=2)
         results: queue.Queue = queue.Queue(maxsize=3)
         stop = threading.Event()
@@ -286,7 +223,7 @@ class SrUpscaler:
                     pending = None
                 if plan.model_input is None:
                     self.stats.frames_lanczos += 1
-                    frame = lanczos.resize(_even_crop(crop), width, height)
+                    frame = lanczos.resize(even_crop(crop), width, height)
                     if not _put(batches, [frame], stop):
                         return
                     continue
@@ -313,13 +250,13 @@ class SrUpscaler:
     def _pack(self, batch: _Batch, crop: Yuv420, scaler: VideoReformatter) -> None:
         """Write the crop, area-downscaled to the model's input size, as frame `batch.count`."""
         w, h = batch.plan.model_input or (0, 0)
-        planes = _even_crop(crop)
+        planes = even_crop(crop)
         if (planes.width, planes.height) != (w, h):
             frame, dst = new_frame(planes.width, planes.height)
             for d, s in zip(dst.planes(), planes.planes(), strict=True):
                 np.copyto(d, s)
             planes = plane_views(scaler.reformat(frame, w, h, "yuv420p", interpolation="AREA"))
-        size, n_y, n_c = _frame_bytes(w, h), h * w, (h // 2) * (w // 2)
+        size, n_y, n_c = frame_bytes(w, h), h * w, (h // 2) * (w // 2)
         at = batch.count * size
         host = batch.slot.numpy()
         np.copyto(host[at : at + n_y].reshape(h, w), planes.y)
@@ -361,7 +298,7 @@ class SrUpscaler:
         """Start a batch on the device; its download lands in a host buffer (async on CUDA)."""
         w, h = batch.plan.model_input or (0, 0)
         n = batch.count
-        flat = batch.slot[: n * _frame_bytes(w, h)].to(self.device, non_blocking=True)
+        flat = batch.slot[: n * frame_bytes(w, h)].to(self.device, non_blocking=True)
         out = self._rgb_to_yuv(self._forward(self._yuv_to_rgb(flat, n, w, h)))
         dest = outputs.get(stop)
         if dest is None:
@@ -384,7 +321,7 @@ class SrUpscaler:
             event.synchronize()
         inputs.put(batch.slot)
         ow, oh = batch.plan.model_output or (0, 0)
-        size, n_y, n_c = _frame_bytes(ow, oh), oh * ow, (oh // 2) * (ow // 2)
+        size, n_y, n_c = frame_bytes(ow, oh), oh * ow, (oh // 2) * (ow // 2)
         host = dest.numpy()
         frames = []
         for i in range(batch.count):

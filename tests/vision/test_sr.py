@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lib.media import Yuv420, plane_views
-from lib.vision.sr import SrUpscaler, plan_crop
+from lib.vision.sr import SrUpscaler
+from lib.vision.sr_plan import plan_crop
 from lib.vision.upscale import LanczosUpscaler
 from tests.vision import sr_support
 
