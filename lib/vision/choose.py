@@ -76,7 +76,8 @@ def weights_location() -> tuple[Path, str]:
         sha = os.environ.get("SR_WEIGHTS_SHA256", "").strip()
         sidecar = path.with_name(path.name + ".sha256")
         if not sha and sidecar.exists():
-            sha = sidecar.read_text().split()[0] if sidecar.read_text().split() else ""
+            words = sidecar.read_text().split()  # "<hex>" or sha256sum's "<hex>  <name>"
+            sha = words[0] if words else ""
         if not sha:
             raise WeightsError(f"No sha256 is known for the super-resolution weights {path} "
                                "(set SR_WEIGHTS_SHA256).")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def _allow_torchvision_without_ops() -> None:
     spandrel only needs torchvision's Python transforms, never these ops. No-op where the
     extension loads (the GPU image)."""
     global _torchvision_stub
-    if _torchvision_stub is not None or "torchvision" in __import__("sys").modules:
+    if _torchvision_stub is not None or "torchvision" in sys.modules:
         return
     spec = importlib.util.find_spec("torchvision")
     if spec is None or spec.origin is None:
