@@ -105,3 +105,13 @@ def test_framing_export_with_sr(monkeypatch, local_store, tmp_path):
     with av.open(str(out)) as container:
         frames = list(container.decode(video=0))
     assert len(frames) == 15 and (frames[0].width, frames[0].height) == (810, 1440)
+
+
+def test_sha256_sidecar_file_is_accepted(monkeypatch, tmp_path, anime_weights):
+    good = anime_weights[0].read_bytes()
+    path = tmp_path / "realesr-general-x4v3.pth"
+    (tmp_path / "realesr-general-x4v3.pth.sha256").write_text(
+        f"{hashlib.sha256(good).hexdigest()}  realesr-general-x4v3.pth\n")
+    choice = _with_weights(monkeypatch, tmp_path, good, None)
+    assert isinstance(choice.upscaler, SrUpscaler), choice.reason
+    assert path.exists()
