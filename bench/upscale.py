@@ -121,6 +121,7 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if cuda else f"cpu x{torch.get_num_threads()}"
 
     peak = peak_gflops(device)
+    print(f"load average (1 min) {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"device: {name}; peak {'fp16' if cuda else 'fp32'} matmul {peak:.0f} GFLOP/s")
     path, sha = weights_location()
     sr = SrUpscaler.from_weights(path, sha, device=device, batch_size=args.batch)
@@ -150,7 +151,8 @@ def main() -> None:
     print(f"peak at the end: {peak:.0f} GFLOP/s (best of the two)")
     print(f"RESULT device={name.replace(' ', '_')} sr_fps={fps:.3f} gflops={gflops:.1f} "
           f"peak_gflops={peak:.1f} efficiency={gflops / peak:.3f} "
-          f"export_sr_fps={results['sr']:.3f} export_lanczos_fps={results['lanczos']:.3f}")
+          f"export_sr_fps={results['sr']:.3f} export_lanczos_fps={results['lanczos']:.3f} "
+          f"load1={os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
