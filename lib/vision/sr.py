@@ -73,6 +73,18 @@ def _put(q: queue.Queue, item: Any, stop: threading.Event) -> bool:
     return False
 
 
+def _yuv_matrix(device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weight (3, 3, 1, 1) and bias of RGB [0, 1] → limited-range Y, Cb, Cr in 0..255."""
+    kr, kb = 0.2126, 0.0722
+    kg = 1 - kr - kb
+    rows = [[219 * kr, 219 * kg, 219 * kb],
+            [224 * -kr / (2 - 2 * kb), 224 * -kg / (2 - 2 * kb), 224 * 0.5],
+            [224 * 0.5, 224 * -kg / (2 - 2 * kr), 224 * -kb / (2 - 2 * kr)]]
+    weight = torch.tensor(rows, dtype=torch.float32).view(3, 3, 1, 1)
+    bias = torch.tensor([16.0, 128.0, 128.0])
+    return weight.to(device, dtype), bias.to(device, dtype)
+
+
 class SrUpscaler:
     """A ×scale Real-ESRGAN model (spandrel) as an `Upscaler`."""
 
@@ -87,6 +99,7 @@ class SrUpscaler:
         self.num_feat = int(getattr(self.model, "num_feat", 64))
         self.batch_size, self.tile = batch_size, tile
         self.stats = SrStats()
+        self._to_yuv: tuple[torch.Tensor, torch.Tensor] | None = None
         if self.cuda:
             torch.backends.cudnn.benchmark = True
 
@@ -150,14 +163,14 @@ class SrUpscaler:
         return rgb.clamp_(0.0, 1.0).contiguous(memory_format=torch.channels_last)
 
     def _rgb_to_yuv(self, rgb: torch.Tensor) -> torch.Tensor:
-        """RGB in [0, 1] → flat uint8: n Y planes, n U planes, n V planes (4:2:0, box filter)."""
-        r, g, b = rgb.clamp(0.0, 1.0).unbind(1)
-        luma = 0.2126 * r + 0.7152 * g + 0.0722 * b
-        chroma = torch.stack(((b - luma) / 1.8556, (r - luma) / 1.5748), 1)
-        chroma = F.avg_pool2d(chroma, 2)
-        y = (luma * 219.0 + 16.0).round_().clamp_(0, 255).to(torch.uint8)
-        c = (chroma * 224.0 + 128.0).round_().clamp_(0, 255).to(torch.uint8)
+        """RGB in [0, 1] → flat uint8, frame i = [Y | U | V] (BT.709 limited range, 4:2:0 by
+        a 2×2 box). The matrix is one 1×1 convolution: a single pass over the large output."""
+        if self._to_yuv is None or self._to_yuv[0].dtype != rgb.dtype:
+            self._to_yuv = _yuv_matrix(rgb.device, rgb.dtype)
+        yuv = F.conv2d(rgb.clamp(0.0, 1.0), *self._to_yuv)
         n = rgb.shape[0]
+        y = yuv[:, 0].round().clamp_(0, 255).to(torch.uint8)
+        c = F.avg_pool2d(yuv[:, 1:], 2).round_().clamp_(0, 255).to(torch.uint8)
         return torch.cat((y.reshape(n, -1), c.reshape(n, -1)), 1)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
