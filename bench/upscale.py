@@ -77,7 +77,8 @@ def stream_fps(sr: SrUpscaler, frames: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def model_fps(sr: SrUpscaler, frames: int) -> float:
+def model_fps(sr: SrUpscaler, frames: int) -> tuple[float, float]:
+    """(frames/s of wall time, CPU seconds of this process per frame)."""
     batch = min(frames, sr.batch_for(IN_W, IN_H))
     x = torch.rand(batch, 3, IN_H, IN_W, device=sr.device, dtype=sr.dtype)
     x = x.contiguous(memory_format=torch.channels_last)
@@ -86,12 +87,13 @@ def model_fps(sr: SrUpscaler, frames: int) -> float:
         if sr.cuda:
             torch.cuda.synchronize()
         reps = max(1, frames // batch)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(reps):
             sr.model(x)
         if sr.cuda:
             torch.cuda.synchronize()
-    return reps * batch / (time.perf_counter() - t0)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return reps * batch / wall, cpu / (reps * batch)
 
 
 def export_fps(mode: str, store: LocalDirStore, key: str, seconds: float) -> tuple[float, str]:
@@ -113,7 +115,7 @@ def export_fps(mode: str, store: LocalDirStore, key: str, seconds: float) -> tup
 def main() -> None:
     parser = argparse.ArgumentParser()
     cuda = torch.cuda.is_available()
-    parser.add_argument("--frames", type=int, default=256 if cuda else 6)
+    parser.add_argument("--frames", type=int, default=256 if cuda else 4)
     parser.add_argument("--export-seconds", type=float, default=10.0 if cuda else 0.5)
     parser.add_argument("--batch", type=int, default=None)
     args = parser.parse_args()
@@ -128,8 +130,13 @@ def main() -> None:
     flops = conv_flops(sr.model, IN_H, IN_W)
     print(f"model: {sr.name}, {flops / 1e9:.1f} GFLOP per {IN_W}x{IN_H} frame, "
           f"batch {sr.batch_for(IN_W, IN_H)}, {sr.dtype}")
-    bare = model_fps(sr, args.frames)
-    print(f"model forward: {bare:.2f} fps = {bare * flops / 1e9:.0f} GFLOP/s")
+    bare, cpu_s = model_fps(sr, args.frames)
+    print(f"model forward: {bare:.2f} fps = {bare * flops / 1e9:.0f} GFLOP/s", end="")
+    if not cuda:  # a shared machine: what the CPU time per frame gives on idle cores
+        threads = torch.get_num_threads()
+        print(f"; {cpu_s:.2f} CPU-s per frame = {threads / cpu_s:.2f} fps on {threads} idle "
+              "cores", end="")
+    print()
     fps = stream_fps(sr, args.frames)
     gflops = fps * flops / 1e9
     print(f"SR stream {IN_W}x{IN_H} -> {IN_W * 4}x{IN_H * 4}: {fps:.2f} fps = {gflops:.0f} "
