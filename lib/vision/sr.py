@@ -115,7 +115,7 @@ class SrUpscaler:
 
     # Memory ---------------------------------------------------------------------------------
 
-    def frame_bytes(self, w: int, h: int) -> int:
+    def device_bytes(self, w: int, h: int) -> int:
         """Device bytes one frame needs in flight: a few feature maps at input size, the
         ×scale RGB output (several temporaries) and the YUV buffers."""
         elem = torch.finfo(self.dtype).bits // 8
@@ -136,13 +136,13 @@ class SrUpscaler:
             return self.batch_size
         if not self.cuda:
             return CPU_BATCH
-        return max(1, min(MAX_BATCH, self._budget() // self.frame_bytes(w, h)))
+        return max(1, min(MAX_BATCH, self._budget() // self.device_bytes(w, h)))
 
     def _tile_for(self, w: int, h: int) -> int | None:
         """Tile side (input pixels) when one frame does not fit the budget, else None."""
         if self.tile:
             return self.tile if max(w, h) > self.tile else None
-        budget, need = self._budget(), self.frame_bytes(w, h)
+        budget, need = self._budget(), self.device_bytes(w, h)
         if need <= budget:
             return None
         side = int((w * h * budget / need) ** 0.5) - 2 * TILE_PAD
