@@ -31,13 +31,13 @@ sys.path.insert(0, str(ROOT))
 
 from botocore.exceptions import ClientError  # noqa: E402
 
-from lib.library.annotations import import_clips  # noqa: E402
 from lib.config import Settings  # noqa: E402
 from lib.db.connection import open_image, snapshot  # noqa: E402
-from lib.library.games import create_game  # noqa: E402
 from lib.keys import database_key  # noqa: E402
-from lib.storage.s3 import S3Store  # noqa: E402
+from lib.library.annotations import import_clips  # noqa: E402
+from lib.library.games import create_game  # noqa: E402
 from lib.library.tsv import parse_tsv  # noqa: E402
+from lib.storage.s3 import S3Store  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 TARGET_BYTES = 100 * 1024

@@ -40,7 +40,8 @@ from lib.media.transitions import join
 from lib.storage.base import ObjectStore
 from lib.timeline.keyframes import CropTrack
 from lib.timeline.segments import SegmentPlan, parse_segments
-from lib.vision.upscale import Upscaler, make_upscaler
+from lib.vision.choose import choose_upscaler
+from lib.vision.upscale import Upscaler
 
 VERTICAL_SIZE = (810, 1440)
 MAX_WIDE = (2560, 1440)
@@ -140,9 +141,10 @@ def _framing(spec: FramingSpec, store: ObjectStore, work: Path, progress: Progre
             for c in clips
         ]
         audio = AudioJob(pieces, work / "audio.m4a", crossfade=float(overlap / rate))
-    upscaler = make_upscaler(spec.upscaler)
+    choice = choose_upscaler(spec.upscaler)
+    upscaler, label = choice.upscaler, choice.progress_label()
     progress(3, "processing", "Rendering the video")
-    report = progress.span(3, 93, "processing")
+    report = progress.span(3, 93, "upscaling")
     video = work / "video.mp4"
     try:
         with VideoEncoder(video, width, height, rate) as encoder:
@@ -152,7 +154,7 @@ def _framing(spec: FramingSpec, store: ObjectStore, work: Path, progress: Progre
                 encoder.write(frame)
                 if encoder.frames % 15 == 0:
                     report(encoder.frames / total_frames,
-                           f"Rendering frame {encoder.frames}/{total_frames}")
+                           f"{label} frame {encoder.frames}/{total_frames}")
         progress(94, "processing", "Mixing the audio")
         audio_path = audio.wait() if audio is not None else None
     except BaseException:
@@ -169,7 +171,7 @@ def _framing(spec: FramingSpec, store: ObjectStore, work: Path, progress: Progre
     mux(video, out, audio=audio_path, chapters=chapters, workdir=work)
     return publish(
         FramingResult, store, spec.output_key, out, progress, method="render",
-        upscaler=upscaler.name, parts=parts,
+        **choice.report(), parts=parts,
         clip_starts=[p.start for p in parts], clip_durations=[p.end - p.start for p in parts],
     )
 

@@ -16,6 +16,7 @@ class ExportPhase(StrEnum):
     INIT = "init"
     DOWNLOAD = "download"
     PROCESSING = "processing"
+    UPSCALING = "upscaling"  # framing's frame loop (the editor keys on this name)
     UPLOAD = "upload"
     FINALIZING = "finalizing"
     COMPLETE = "complete"

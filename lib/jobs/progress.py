@@ -10,7 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-PHASES = ("init", "download", "processing", "upload", "finalizing", "complete", "error")
+from lib.models import ExportPhase
+
+PHASES = tuple(phase.value for phase in ExportPhase)
 
 
 class ProgressSink(Protocol):

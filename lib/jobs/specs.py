@@ -72,7 +72,7 @@ class FramingSpec(_Model):
         None, gt=0, le=240, validation_alias=AliasChoices("fps", "target_fps"))
     include_audio: bool = True
     transition: Transition = Field(default_factory=Transition)
-    upscaler: Literal["auto", "lanczos"] = "auto"
+    upscaler: Literal["auto", "lanczos", "sr"] = "auto"
 
 
 class OverlaySpec(_Model):
@@ -155,6 +155,8 @@ class JobResult(_Model):
 
 class FramingResult(JobResult):
     upscaler: str | None = None
+    sr_scale: int | None = None  # the model's scale when AI upscaling ran
+    sr_input_size: list[int] | None = None  # [w, h] the crops were brought to for the model
     parts: list[Part] = Field(default_factory=list)
     clip_starts: list[float] = Field(default_factory=list)  # working-video seconds, per clip
     clip_durations: list[float] = Field(default_factory=list)

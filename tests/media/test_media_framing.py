@@ -47,6 +47,11 @@ def render(store, tmp_path, clips, **extra):
     result = framing.run(spec, store, progress)
     assert result.status == "complete", result.error
     assert [p for p, _, _ in progress.events] == sorted(p for p, _, _ in progress.events)
+    # the frame loop says what runs, under the phase name the editor keys on
+    loop = [(phase, m) for _, phase, m in progress.events if " frame " in m]
+    assert loop and all(phase == "upscaling" for phase, _ in loop)
+    label = "AI upscaling" if result.upscaler != "lanczos" else "Upscaling"
+    assert all(m.startswith(f"{label} frame ") for _, m in loop)
     out = tmp_path / "out.mp4"
     store.download_file(result.output_key, out)
     return result, out

@@ -1,0 +1,78 @@
+"""The SR plan per crop (spec/media.md §5) and the plane helpers the SR stream packs with.
+
+A crop at least as large as the output needs no model (Lanczos down); otherwise it is
+area-downscaled to output/scale when larger (never upscaled before the model), the model runs
+once, and Lanczos takes the result to the exact output size. Model inputs are even-sided, so
+4:2:0 chroma is exactly half.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lib.media import Yuv420, new_frame
+
+
+def even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+@dataclass(frozen=True)
+class SrPlan:
+    """What happens to one crop: `model_input` (w, h) is None when no model runs."""
+
+    model_input: tuple[int, int] | None
+    scale: int
+
+    @property
+    def model_output(self) -> tuple[int, int] | None:
+        if self.model_input is None:
+            return None
+        return self.model_input[0] * self.scale, self.model_input[1] * self.scale
+
+
+def plan_crop(crop_w: int, crop_h: int, out_w: int, out_h: int, scale: int = 4) -> SrPlan:
+    if crop_w >= out_w and crop_h >= out_h:
+        return SrPlan(None, scale)
+    target_w, target_h = even(out_w / scale), even(out_h / scale)
+    in_w = target_w if crop_w > target_w else max(2, crop_w - crop_w % 2)
+    in_h = target_h if crop_h > target_h else max(2, crop_h - crop_h % 2)
+    return SrPlan((in_w, in_h), scale)
+
+
+@dataclass
+class SrStats:
+    """What the last streams did, for the job result."""
+
+    frames_sr: int = 0
+    frames_lanczos: int = 0
+    model_inputs: Counter[tuple[int, int]] = field(default_factory=Counter)
+    batches: int = 0
+
+
+def copy_plane(dst: np.ndarray, src: np.ndarray) -> None:
+    """Copy with edge replication where a plane of an odd-sized crop is a pixel short."""
+    h, w = min(dst.shape[0], src.shape[0]), min(dst.shape[1], src.shape[1])
+    dst[:h, :w] = src[:h, :w]
+    if w < dst.shape[1]:
+        dst[:h, w:] = dst[:h, w - 1 : w]
+    if h < dst.shape[0]:
+        dst[h:] = dst[h - 1 : h]
+
+
+def frame_bytes(w: int, h: int) -> int:
+    return w * h + 2 * (h // 2) * (w // 2)
+
+
+def even_crop(crop: Yuv420) -> Yuv420:
+    """The crop with even sides (an odd last row/column dropped), chroma exactly half."""
+    w, h = max(2, crop.width - crop.width % 2), max(2, crop.height - crop.height % 2)
+    if (w, h) == (crop.width, crop.height) and crop.u.shape == (h // 2, w // 2):
+        return crop
+    _frame, planes = new_frame(w, h)
+    for d, s in zip(planes.planes(), crop.planes(), strict=True):
+        copy_plane(d, s)
+    return planes
