@@ -9,14 +9,18 @@ at given timestamps of a file and answers in the §6 shape.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from lib.media import Yuv420
+from lib.errors import BadRequest
+from lib.media import FrameReader, MediaInfo, Yuv420, probe
+from lib.media.frames import sample_frames
 from lib.vision.nanodet import INPUT_SIZE, PERSON, NanoDetModel, decode
 from lib.vision.tiling import Candidate, Tile, cut_flags, merge, scaled_plan
 
@@ -141,3 +145,92 @@ class PersonDetector:
             cands += [Candidate(b, float(s), index, bool(c))
                       for b, s, c in zip(boxes, scores, cut, strict=True)]
         return [Box(*map(float, c.box), c.score) for c in merge(cands, self.nms_iou)]
+
+
+MAX_TIMESTAMPS = 100
+SEEK_GAP = 3.0  # seconds: a later timestamp this far ahead is reached by seeking, not decoding
+
+
+def _times(info: MediaInfo, timestamps: Sequence[float] | None, frame_number: int | None
+           ) -> list[float]:
+    """The requested times, checked against the video (BadRequest with one sentence)."""
+    if (timestamps is None) == (frame_number is None):
+        raise BadRequest("Give either timestamps or a frame_number.")
+    if frame_number is not None:
+        count = info.frame_count or math.floor(info.duration * info.fps + 1e-6)
+        if isinstance(frame_number, bool) or not isinstance(frame_number, int):
+            raise BadRequest("frame_number must be a whole number.")
+        if not 0 <= frame_number < count:
+            raise BadRequest(
+                f"Frame {frame_number} is outside the video (frames 0 to {count - 1}).")
+        return [frame_number / info.fps]
+    if not timestamps:
+        raise BadRequest("Give at least one timestamp.")
+    if len(timestamps) > MAX_TIMESTAMPS:
+        raise BadRequest(f"Give at most {MAX_TIMESTAMPS} timestamps per request.")
+    times = []
+    for t in timestamps:
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+            raise BadRequest("Timestamps must be numbers of seconds.")
+        if not 0 <= t < info.duration:
+            raise BadRequest(
+                f"Timestamp {t:g} s is outside the video (0 to {info.duration:.2f} s).")
+        times.append(float(t))
+    return times
+
+
+def _groups(times: list[float]) -> list[list[float]]:
+    """Sorted distinct times, split where the next one is far enough ahead to seek to."""
+    groups: list[list[float]] = []
+    for t in sorted(set(times)):
+        if groups and t - groups[-1][-1] < SEEK_GAP:
+            groups[-1].append(t)
+        else:
+            groups.append([t])
+    return groups
+
+
+def decode_at(path: str | Path, info: MediaInfo, times: list[float]
+              ) -> dict[float, tuple[int, Yuv420]]:
+    """The frame shown at each time (display orientation) and its frame number. One forward
+    decode per group of nearby times; a far jump seeks (FrameReader seeks once)."""
+    shown: dict[float, tuple[int, Yuv420]] = {}
+    for group in _groups(times):
+        start = max(0.0, group[0] - info.frame_duration)
+        end = min(info.duration, group[-1] + 2 * info.frame_duration)
+        reader = FrameReader(path, info, start=start, end=end)
+        for t, frame in zip(group, sample_frames(iter(reader), iter(group), info.fps),
+                            strict=False):
+            shown[t] = (round(frame.t * info.fps), frame.planes(info.rotation))
+        missing = [t for t in group if t not in shown]
+        if missing:
+            raise BadRequest(f"No frame of the video is shown at {missing[0]:g} s.")
+    return shown
+
+
+def detect_video(path: str | Path, timestamps: Sequence[float] | None = None,
+                 frame_number: int | None = None, confidence: float = 0.5,
+                 detector: PersonDetector | None = None, scale: float = 1.0) -> dict[str, Any]:
+    """§6: persons at each requested time of a video file, boxes in the video's (display)
+    pixels. Raises MediaError for an unreadable file or one without a video stream, and
+    BadRequest for times outside the video."""
+    if not 0 < confidence <= 1:
+        raise BadRequest("confidence must be between 0 and 1.")
+    info = probe(path)
+    times = _times(info, timestamps, frame_number)
+    shown = decode_at(path, info, times)
+    detector = detector or PersonDetector()
+    order = sorted(shown)
+    boxes = detector.detect([shown[t][1] for t in order], scale=scale, confidence=confidence)
+    by_time = dict(zip(order, boxes, strict=True))
+    return {
+        "video_width": info.display_width,
+        "video_height": info.display_height,
+        "fps": round(info.fps, 3),
+        "duration": round(info.duration, 3),
+        "detections": [
+            {"timestamp": t, "frame_number": shown[t][0],
+             "boxes": [b.to_dict() for b in by_time[t]]}
+            for t in times
+        ],
+    }

@@ -1,8 +1,9 @@
 """Tiling a frame at the detector's scale, and merging the boxes found in the tiles.
 
 A 1080p frame shrunk to the model's 416² leaves a 60 px player ~23 px tall and the model misses
-it; cut into 8 overlapping 600 px tiles, each shrunk less, the same player is ~42 px. Large people (a
-close-up) can be cut by every tile, so a plan also runs the whole frame once ("full view").
+it; cut into 8 overlapping 600 px tiles, each shrunk less, the same player is ~42 px. Large
+people (a close-up) can be cut by every tile, so a plan also runs the whole frame once (the
+"full view").
 A person that straddles a seam is seen twice: whole in one tile and cut in the neighbour, or cut
 in both; `merge` keeps one box for them.
 """
@@ -81,10 +82,9 @@ def scaled_plan(width: int, height: int, scale: float) -> list[Tile]:
 
 def _iou_matrix(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """IoU and intersection over the smaller area, (len(a), len(b)), for x1y1x2y2 boxes."""
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]),
-                 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]),
-                 0, None)
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    ix, iy = np.clip(hi - lo, 0, None).transpose(2, 0, 1)
     inter = ix * iy
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])

@@ -69,10 +69,9 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU matrix of x1y1x2y2 boxes a (N, 4) and b (M, 4)."""
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)))
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]),
-                 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]),
-                 0, None)
+    lo = np.maximum(a[:, None, :2], b[None, :, :2])
+    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    ix, iy = np.clip(hi - lo, 0, None).transpose(2, 0, 1)
     inter = ix * iy
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
