@@ -21,7 +21,7 @@ import numpy as np
 from lib.errors import BadRequest
 from lib.media import FrameReader, MediaInfo, Yuv420, probe
 from lib.media.frames import sample_frames
-from lib.vision.nanodet import INPUT_SIZE, PERSON, NanoDetModel, decode
+from lib.vision.nanodet import CENTRE_OFFSET, INPUT_SIZE, PERSON, NanoDetModel, decode
 from lib.vision.tiling import Candidate, Tile, cut_flags, merge, scaled_plan
 
 Frame = np.ndarray | Yuv420
@@ -99,13 +99,15 @@ class PersonDetector:
     """NanoDet person detector with tiling; one onnxruntime session, reused for every call.
 
     confidence: minimum score of a box that is returned (§6 default 0.5).
+    centre_offset: cell-centre convention of the decode (see nanodet.CENTRE_OFFSET).
     """
 
     def __init__(self, confidence: float = 0.5, model: NanoDetModel | None = None,
-                 nms_iou: float = 0.5):
+                 nms_iou: float = 0.5, centre_offset: float = CENTRE_OFFSET):
         self.model = model or NanoDetModel()
         self.confidence = confidence
         self.nms_iou = nms_iou
+        self.centre_offset = centre_offset
 
     def plan(self, width: int, height: int, scale: float = 1.0) -> list[Tile]:
         return scaled_plan(width, height, scale)
@@ -128,7 +130,7 @@ class PersonDetector:
                ) -> list[Box]:
         cands: list[Candidate] = []
         for index, (raw, tile) in enumerate(zip(raws, tiles, strict=True)):
-            boxes, scores = decode(raw, threshold)
+            boxes, scores = decode(raw, threshold, centre_offset=self.centre_offset)
             if len(boxes) == 0:
                 continue
             keep = cv2.dnn.NMSBoxes(

@@ -14,6 +14,8 @@ import av
 import cv2
 import numpy as np
 
+from lib.media import Yuv420
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "vision"
 LABELS = DATA / "labels.json"
 VIDEO = DATA / "pedestrians-a.mp4"
@@ -54,6 +56,35 @@ def pedestrian_frames() -> list[LabelledFrame]:
             if index >= max(wanted):
                 break
     return out
+
+
+def mosaic(frames: list[LabelledFrame]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """1920x1080 of labelled frames side by side at their own scale: 33-105 px people in a
+    1080p frame, as far-side players are. Labels cut below 60 % by a panel edge are ignored."""
+    panels = [(0, 0, 0, 768, 576), (1, 768, 0, 768, 576), (2, 1536, 0, 384, 576),
+              (3, 0, 576, 768, 504), (4, 768, 576, 768, 504), (0, 1536, 576, 384, 504)]
+    image = np.zeros((1080, 1920, 3), np.uint8)
+    boxes, difficult = [], []
+    for i, x, y, w, h in panels:
+        f = frames[i]
+        image[y:y + h, x:x + w] = f.rgb[:h, :w]
+        for box, hard in zip(f.boxes, f.difficult, strict=True):
+            clip = np.minimum(np.maximum(box, 0), [w, h, w, h])
+            if clip[2] <= clip[0] or clip[3] <= clip[1]:
+                continue
+            visible = np.prod(clip[2:] - clip[:2]) / np.prod(box[2:] - box[:2])
+            boxes.append(clip + [x, y, x, y])
+            difficult.append(bool(hard) or visible < 0.6)
+    return image, np.array(boxes, np.float32), np.array(difficult)
+
+
+def to_yuv(rgb: np.ndarray) -> Yuv420:
+    """The frame as lib.media planes (BT.601, as a decoder hands them to a job)."""
+    i420 = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+    h, w = rgb.shape[:2]
+    u = i420[h:h + h // 4].reshape(h // 2, w // 2)
+    v = i420[h + h // 4:].reshape(h // 2, w // 2)
+    return Yuv420(i420[:h], u, v)
 
 
 def image_rgb(name: str) -> np.ndarray:

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from lib.errors import MediaError
-from lib.media import Yuv420
 from lib.vision.nanodet import MODEL_PATH, NanoDetModel
 from tests.vision.labelled import (
     Score,
@@ -17,8 +16,10 @@ from tests.vision.labelled import (
     image_boxes,
     image_rgb,
     iou,
+    mosaic,
     pedestrian_frames,
     score,
+    to_yuv,
 )
 
 
@@ -75,26 +76,6 @@ def test_pedestrians_upscaled_1080p(detector, frames):
     assert s.recall >= 0.8 and s.precision >= 0.8, s
 
 
-def mosaic(frames):
-    """1920x1080 of labelled frames side by side at their own scale: 33-105 px people in a
-    1080p frame, as far-side players are. Labels cut below 60 % by a panel edge are ignored."""
-    panels = [(0, 0, 0, 768, 576), (1, 768, 0, 768, 576), (2, 1536, 0, 384, 576),
-              (3, 0, 576, 768, 504), (4, 768, 576, 768, 504), (0, 1536, 576, 384, 504)]
-    image = np.zeros((1080, 1920, 3), np.uint8)
-    boxes, difficult = [], []
-    for i, x, y, w, h in panels:
-        f = frames[i]
-        image[y:y + h, x:x + w] = f.rgb[:h, :w]
-        for box, hard in zip(f.boxes, f.difficult, strict=True):
-            clip = np.minimum(np.maximum(box, 0), [w, h, w, h])
-            if clip[2] <= clip[0] or clip[3] <= clip[1]:
-                continue
-            visible = np.prod(clip[2:] - clip[:2]) / np.prod(box[2:] - box[:2])
-            boxes.append(clip + [x, y, x, y])
-            difficult.append(bool(hard) or visible < 0.6)
-    return image, np.array(boxes, np.float32), np.array(difficult)
-
-
 def test_small_people_in_1080p(detector, frames):
     image, truth, difficult = mosaic(frames)
     s = score(boxes_array(detector.detect([image])[0]), truth, difficult)
@@ -116,14 +97,6 @@ def test_person_cut_by_seams_is_one_box(detector):
     hits = iou(boxes_array(boxes), truth)[:, 0]
     assert (hits >= 0.5).sum() == 1
     assert ((hits > 0) & (hits < 0.5)).sum() == 0  # no leftover half-box at a seam
-
-
-def to_yuv(rgb: np.ndarray) -> Yuv420:
-    i420 = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
-    h, w = rgb.shape[:2]
-    u = i420[h:h + h // 4].reshape(h // 2, w // 2)
-    v = i420[h + h // 4:].reshape(h // 2, w // 2)
-    return Yuv420(i420[:h], u, v)
 
 
 def test_yuv_frames_match_rgb(detector, frames):
