@@ -61,7 +61,7 @@ def crop_size(frame_w: int, frame_h: int, aspect: float = PORTRAIT) -> tuple[flo
     return box.width, box.height
 
 
-def _gaussian(values: np.ndarray, sigma_samples: float) -> np.ndarray:
+def gaussian_blur(values: np.ndarray, sigma_samples: float) -> np.ndarray:
     if sigma_samples < 0.5 or len(values) < 3:
         return values.copy()
     radius = int(math.ceil(3 * sigma_samples))
@@ -104,7 +104,7 @@ def smooth_axis(centres: np.ndarray, dt: float, crop_len: float, lo: float, hi: 
     if hi <= lo:  # the crop spans this axis: nothing to move
         return np.full_like(centres, lo)
     aim = _dead_zone(centres, limits.dead_zone * crop_len)
-    aim = _gaussian(aim, limits.smoothing / dt)
+    aim = gaussian_blur(aim, limits.smoothing / dt)
     shift = int(round(limits.look_ahead / dt))
     if shift:
         aim = np.concatenate([aim[shift:], np.full(min(shift, len(aim)), aim[-1])])[: len(aim)]
@@ -113,7 +113,7 @@ def smooth_axis(centres: np.ndarray, dt: float, crop_len: float, lo: float, hi: 
     path = follow_axis(aim, dt, k * limits.max_speed * crop_len, k * limits.max_accel * crop_len)
     # A final zero-phase blur: never raises |velocity| or |acceleration| (a convex combination
     # of the path's), rounds the follower's bang-bang corners so few keyframes fit the path.
-    return np.clip(_gaussian(path, limits.smoothing / dt), lo, hi)
+    return np.clip(gaussian_blur(path, limits.smoothing / dt), lo, hi)
 
 
 def working_grid(plan: SegmentPlan, rate: float = EDITOR_FPS) -> np.ndarray:
