@@ -90,7 +90,7 @@ def decode_samples(path: Path, info: MediaInfo, at: float, every: int, scale: fl
 class PlayerTracker:
     """Tracks one chosen player; `detector` is a lib.vision.detect.PersonDetector."""
 
-    def __init__(self, detector=None, detect_hz: float = 7.5, confidence: float = 0.15):
+    def __init__(self, detector=None, detect_hz: float = 6.0, confidence: float = 0.15):
         if detector is None:
             from lib.vision.detect import PersonDetector
 
