@@ -33,11 +33,11 @@ PORTRAIT = 9 / 16
 class PathLimits:
     """Camera behaviour; lengths are fractions of the crop's width, times in seconds."""
 
-    dead_zone: float = 0.08  # half-width of the band the player moves in without camera motion
+    dead_zone: float = 0.12  # half-width of the band the player moves in without camera motion
     max_speed: float = 1.5  # crop widths per second
     max_accel: float = 3.0  # crop widths per second²
     look_ahead: float = 0.3  # seconds the aim point leads the player
-    smoothing: float = 0.2  # Gaussian sigma, seconds
+    smoothing: float = 0.3  # Gaussian sigma, seconds
     tolerance_px: float = 3.0  # keyframe curve vs smoothed path, source pixels
     # The follower runs at this share of the bounds, so the keyframe curve (which may deviate by
     # `tolerance_px`) still keeps to them.

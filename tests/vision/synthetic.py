@@ -136,8 +136,8 @@ class Scene:
         return (self.world_width - self.width) * _ease(t / self.seconds)
 
     def board(self, sprite_w: int) -> tuple[float, float, float, float]:
-        """A world rectangle A passes behind (fully hidden for ~0.4 s), at 80 % of the clip."""
-        t_hide = 0.8 * self.seconds
+        """A world rectangle A passes behind (fully hidden for ~0.4 s), at 70 % of the clip."""
+        t_hide = 0.7 * self.seconds
         dt = 1.0 / self.fps
         speed = abs(self.a_x(t_hide + dt) - self.a_x(t_hide - dt)) / (2 * dt)
         width = sprite_w + 0.3 * speed
