@@ -46,7 +46,7 @@ def _body(spec: FollowSpec, workdir: Path, progress: Progress, store: ObjectStor
     progress(5, "download", "Reading the video")
     path = local_input(store, spec.input_key, workdir)
     box = parse_box(spec.box)
-    progress(10, "tracking", "Following the player")
+    progress(10, "processing", "Following the player")
     if spec.kind == "auto_frame":
         out = auto_frame_keyframes(path, int(spec.frame or 0), box, spec.segments_data,
                                    spec.aspect)
