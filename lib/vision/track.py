@@ -27,7 +27,8 @@ WINDOW_PLAYERS = 4.2  # detection window side, in player heights
 MODEL_SIDE = 416
 SWITCH_MAX = 0.45  # appearance distance above which the track is not our player any more
 REACQUIRE_MAX = 0.35  # ... below which a detection near the player's path is him again
-HOLD_SECONDS = 2.0  # ByteTrack keeps a lost track this long
+HOLD_SECONDS = 2.0
+MAX_UPSCALE = 1.5  # small players are enlarged up to this much before detection  # ByteTrack keeps a lost track this long
 
 
 @dataclass
@@ -106,7 +107,7 @@ class PlayerTracker:
         is given at time `at` (seconds from the clip's first frame)."""
         info = info or probe(path)
         every = max(1, int(round(info.fps / self.detect_hz)))
-        scale = min(1.0, PLAYER_PX / max(float(box[3]), 1.0))
+        scale = min(MAX_UPSCALE, PLAYER_PX / max(float(box[3]), 1.0))
         times, frames, anchor = decode_samples(Path(path), info, at, every, scale, start, end)
         x, y, w, h = (float(v) * scale for v in box)
         chosen = np.array([x, y, x + w, y + h])
@@ -189,6 +190,12 @@ class _Follower:
     def _detect(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x0, y0, x1, y1 = self._window(frame)
         region = frame[y0:y1, x0:x1]
+        h, w = region.shape[:2]
+        if h != w:  # letterbox: the detector resizes a view to its square input
+            side = max(h, w)
+            square = np.full((side, side, 3), 114, np.uint8)
+            square[:h, :w] = region
+            region = square
         scale = min(1.0, 1.2 * MODEL_SIDE / max(region.shape[:2]))
         found = self.owner.detector.detect([region], scale=scale,
                                            confidence=self.owner.confidence)[0]
