@@ -27,8 +27,8 @@ WINDOW_PLAYERS = 4.2  # detection window side, in player heights
 MODEL_SIDE = 416
 SWITCH_MAX = 0.45  # appearance distance above which the track is not our player any more
 REACQUIRE_MAX = 0.35  # ... below which a detection near the player's path is him again
-HOLD_SECONDS = 2.0
-MAX_UPSCALE = 1.5  # small players are enlarged up to this much before detection  # ByteTrack keeps a lost track this long
+HOLD_SECONDS = 2.0  # ByteTrack keeps a lost track this long
+MAX_UPSCALE = 1.5  # small players are enlarged up to this much before detection
 
 
 @dataclass
