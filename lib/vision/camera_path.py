@@ -37,8 +37,8 @@ class PathLimits:
     max_speed: float = 1.5  # crop widths per second
     max_accel: float = 3.0  # crop widths per second²
     look_ahead: float = 0.3  # seconds the aim point leads the player
-    smoothing: float = 0.3  # Gaussian sigma, seconds
-    tolerance_px: float = 3.0  # keyframe curve vs smoothed path, source pixels
+    smoothing: float = 0.45  # Gaussian sigma, seconds
+    tolerance_px: float = 4.0  # keyframe curve vs smoothed path, source pixels
     # The follower runs at this share of the bounds, so the keyframe curve (which may deviate by
     # `tolerance_px`) still keeps to them.
     headroom: float = 0.8
