@@ -21,6 +21,7 @@ Usage: python bench/detect.py [--repeats 5]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -115,7 +116,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     detector = PersonDetector()
-    print("providers:", detector.model.providers)
+    print("providers:", detector.model.providers, "load average:", os.getloadavg())
     fit = centre_fit(detector.model)
     print(f"centre convention, mean IoU with labels: (i+0.5)*stride {fit[0.5]:.3f}, "
           f"i*stride {fit[0.0]:.3f}")
@@ -140,6 +141,7 @@ def main() -> None:
               f" ms/frame ({1000 * floor / len(frames) / tiles:.1f} ms per 416² run), "
               f"overhead ratio {job / floor:.3f}")
     ms, tiles, ratio = results["yuv420"]
+    print("load average:", os.getloadavg(), "(2 cores: above 2, other processes share them)")
     print(f"RESULT ms_per_frame_1080p={ms:.1f} tiles={tiles} overhead_ratio={ratio:.3f} "
           f"recall={acc.recall:.3f} precision={acc.precision:.3f}")
 

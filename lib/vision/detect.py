@@ -19,8 +19,9 @@ import cv2
 import numpy as np
 
 from lib.errors import BadRequest
-from lib.media import FrameReader, MediaInfo, Yuv420, probe
+from lib.media import FrameReader, MediaInfo, Yuv420, open_input, probe
 from lib.media.frames import sample_frames
+from lib.media.probe import video_stream
 from lib.vision.nanodet import CENTRE_OFFSET, INPUT_SIZE, PERSON, NanoDetModel, decode
 from lib.vision.tiling import Candidate, Tile, cut_flags, merge, scaled_plan
 
@@ -150,7 +151,7 @@ class PersonDetector:
 
 
 MAX_TIMESTAMPS = 100
-SEEK_GAP = 3.0  # seconds: a later timestamp this far ahead is reached by seeking, not decoding
+SEEK_GAP = 3.0  # seconds ahead worth a seek, when the file has no keyframe index
 
 
 def _times(info: MediaInfo, timestamps: Sequence[float] | None, frame_number: int | None
@@ -181,23 +182,44 @@ def _times(info: MediaInfo, timestamps: Sequence[float] | None, frame_number: in
     return times
 
 
-def _groups(times: list[float]) -> list[list[float]]:
-    """Sorted distinct times, split where the next one is far enough ahead to seek to."""
+def keyframe_times(path: str | Path, info: MediaInfo) -> list[float] | None:
+    """Approximate times of the video's keyframes from the container index (None: no index)."""
+    with open_input(path) as container:
+        stream = video_stream(container)
+        try:
+            entries = stream.index_entries
+            times = [float(e.timestamp * stream.time_base) - info.start_time
+                     for e in entries if e.is_keyframe]
+        except (AttributeError, TypeError):
+            return None
+    return times or None
+
+
+def _groups(times: list[float], keyframes: list[float] | None) -> list[list[float]]:
+    """Sorted distinct times, split where seeking to the next one beats decoding up to it: when
+    a keyframe lies between (FrameReader seeks 1 s before its start), or, without an index,
+    when the next time is SEEK_GAP ahead."""
     groups: list[list[float]] = []
     for t in sorted(set(times)):
-        if groups and t - groups[-1][-1] < SEEK_GAP:
-            groups[-1].append(t)
-        else:
-            groups.append([t])
+        if groups:
+            last = groups[-1][-1]
+            if keyframes is None:
+                ahead = t - last >= SEEK_GAP
+            else:
+                ahead = t > 2.0 and any(last < k <= t - 1.0 for k in keyframes)
+            if not ahead:
+                groups[-1].append(t)
+                continue
+        groups.append([t])
     return groups
 
 
 def decode_at(path: str | Path, info: MediaInfo, times: list[float]
               ) -> dict[float, tuple[int, Yuv420]]:
     """The frame shown at each time (display orientation) and its frame number. One forward
-    decode per group of nearby times; a far jump seeks (FrameReader seeks once)."""
+    decode per group of times; a jump past a keyframe seeks (FrameReader seeks once)."""
     shown: dict[float, tuple[int, Yuv420]] = {}
-    for group in _groups(times):
+    for group in _groups(times, keyframe_times(path, info)):
         start = max(0.0, group[0] - info.frame_duration)
         end = min(info.duration, group[-1] + 2 * info.frame_duration)
         reader = FrameReader(path, info, start=start, end=end)

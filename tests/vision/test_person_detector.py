@@ -100,7 +100,7 @@ def test_person_cut_by_seams_is_one_box(detector):
 
 
 def test_yuv_frames_match_rgb(detector, frames):
-    rgb = [f.rgb for f in frames[:2]]
+    rgb = [frames[2].rgb]
     from_rgb = detector.detect(rgb)
     from_yuv = detector.detect([to_yuv(x) for x in rgb])
     for a, b in zip(from_rgb, from_yuv, strict=True):
