@@ -217,6 +217,14 @@ def run_before_after(ctx: WorkerContext, payload: dict) -> dict:
     return {"status": "complete", "output_key": output_key}
 
 
+# -- follow the player (auto_frame / track_region) ---------------------------------------------
+
+def run_follow(ctx: WorkerContext, payload: dict) -> dict:
+    """The `follow` job: payload = functions.follow.FollowSpec → keyframes (nothing written;
+    the web applies them in its own unit of work)."""
+    return as_dict(job_body("follow")(payload, ctx.store, _null_progress))
+
+
 # Job names are what runners spawn; each names the Modal function (and image) that runs it.
 HANDLERS: dict[str, Callable[[WorkerContext, dict], dict]] = {
     "extract": run_extract,
@@ -224,6 +232,7 @@ HANDLERS: dict[str, Callable[[WorkerContext, dict], dict]] = {
     "overlay": run_export,
     "compile": run_export,
     "before_after": run_before_after,
+    "follow": run_follow,
 }
 
 JOB_FOR_EXPORT = {

@@ -22,8 +22,10 @@ from lib.overlay.data import (
     read_overlay_data,
     replace_overlay_data,
 )
+from lib.overlay.track_region import apply_tracked_region, track_region_spec
 from web.deps import CurrentUser, Db, JobRunner, Store
 from web.errors import ActionRoute, action_error
+from web.follow import TRACK_REGION, follow_keyframes
 from web.media import object_response
 
 router = APIRouter(prefix="/api/export", tags=["overlay"])
@@ -59,8 +61,14 @@ def put_overlay_data(project_id: int, body: OverlayDataBody, db: Db) -> dict:
 
 
 @actions.post("/projects/{project_id}/overlay/actions")
-def overlay_action(project_id: int, body: OverlayActionBody, db: Db) -> Any:
+def overlay_action(project_id: int, body: OverlayActionBody, db: Db, user_id: CurrentUser,
+                   runner: JobRunner) -> Any:
     try:
+        if body.action == TRACK_REGION:  # tracked first, applied in one unit of work
+            spec = db.read(lambda conn: track_region_spec(conn, user_id, project_id,
+                                                          body.target, body.data))
+            result = follow_keyframes(runner, spec)
+            return db.write(lambda conn: apply_tracked_region(conn, project_id, spec, result))
         return db.write(lambda conn: apply_overlay_action(
             conn, project_id, body.action, body.target, body.data))
     except DomainError as err:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lib.errors import BadRequest
 from lib.keys import Kind, new_name, object_key
+from lib.projects.auto_framing import apply_auto_frame, auto_frame_spec
 from lib.projects.clip_versions import require_project
 from lib.projects.extraction import dispatch
 from lib.projects.working_clips import (
@@ -28,6 +29,7 @@ from lib.projects.working_clips import (
 from lib.storage import content_type_for, delete_objects
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
 from web.errors import ActionRoute
+from web.follow import AUTO_FRAME, follow_keyframes
 from web.media import object_response, object_url_for, redirect_or_serve
 
 log = logging.getLogger("reel_ballers.web")
@@ -147,10 +149,16 @@ def without_range(request: Request) -> Request:
 
 # -- #21: gestures answer errors as {success:false, error, detail} -------------------------------
 
-def framing_action(project_id: int, clip_id: int, body: Action, db: Db) -> dict:
+def framing_action(project_id: int, clip_id: int, body: Action, db: Db, user_id: CurrentUser,
+                   runner: JobRunner) -> dict:
     """#21: one fire-and-forget gesture. On an exported clip it lands on the newest version
-    of the clip, created once."""
+    of the clip, created once. `auto_frame` tracks the player first (lib.projects.auto_framing)."""
     action = body.model_dump()
+    if action["action"] == AUTO_FRAME:
+        spec = db.read(lambda conn: auto_frame_spec(conn, user_id, project_id, clip_id,
+                                                    action["data"]))
+        keyframes = follow_keyframes(runner, spec)["keyframes"]
+        return db.write(lambda conn: apply_auto_frame(conn, project_id, clip_id, spec, keyframes))
     return db.write(lambda conn: apply_framing_action(conn, project_id, clip_id, action)).response()
 
 
