@@ -41,6 +41,7 @@ from lib.storage.base import ObjectStore
 from lib.timeline.keyframes import CropTrack
 from lib.timeline.segments import SegmentPlan, parse_segments
 from lib.vision.choose import choose_upscaler
+from lib.vision.region_detect import RegionDetections
 from lib.vision.upscale import Upscaler
 
 VERTICAL_SIZE = (810, 1440)
@@ -145,17 +146,20 @@ def _framing(spec: FramingSpec, store: ObjectStore, work: Path, progress: Progre
     upscaler, label = choice.upscaler, choice.progress_label()
     progress(3, "processing", "Rendering the video")
     report = progress.span(3, 93, "upscaling")
+    regions = RegionDetections(starts, [c.frames for c in clips], rate)
     video = work / "video.mp4"
     try:
         with VideoEncoder(video, width, height, rate) as encoder:
             frames = join((_clip_frames(c, rate, upscaler, width, height) for c in clips),
                           kind, overlap)
             for frame in frames:
+                regions.offer(encoder.frames, frame)
                 encoder.write(frame)
                 if encoder.frames % 15 == 0:
                     report(encoder.frames / total_frames,
                            f"{label} frame {encoder.frames}/{total_frames}")
-        progress(94, "processing", "Mixing the audio")
+        progress(94, "processing", "Finding the players")
+        detections = regions.detections()
         audio_path = audio.wait() if audio is not None else None
     except BaseException:
         if audio is not None:
@@ -173,6 +177,7 @@ def _framing(spec: FramingSpec, store: ObjectStore, work: Path, progress: Progre
         FramingResult, store, spec.output_key, out, progress, method="render",
         **choice.report(), parts=parts,
         clip_starts=[p.start for p in parts], clip_durations=[p.end - p.start for p in parts],
+        detections=detections,
     )
 
 

@@ -117,3 +117,9 @@ class OverlayAction(StrEnum):
     UPDATE_KEYFRAME = "update_keyframe"
     DELETE_KEYFRAME = "delete_keyframe"
     SET_EFFECT_TYPE = "set_effect_type"
+
+
+# Automatic highlight regions (media.md §6): one per clip of a framing export, at its start.
+AUTO_REGION_SECONDS = 2.0  # its length (shorter clips: the whole clip)
+AUTO_REGION_MIN_CLIP = 0.5  # clips shorter than this get no region
+AUTO_REGION_SAMPLES = 4  # detections at this many evenly spaced times of the region

@@ -13,12 +13,14 @@ from collections import Counter
 from lib.errors import DomainError
 from lib.jobs.records import complete_job, get_job
 from lib.keys import split_key
-from lib.models import ExportStatus, SourceType
+from lib.models import (
+    AUTO_REGION_MIN_CLIP,
+    AUTO_REGION_SECONDS,
+    ExportStatus,
+    SourceType,
+)
 from lib.names import RATING_COUNT_KEYS, RATING_SCORE
 from lib.projects.clip_versions import latest_clips
-
-AUTO_REGION_SECONDS = 2.0
-MIN_CLIP_FOR_REGION = 0.5
 
 
 class JobCancelled(DomainError):
@@ -54,7 +56,7 @@ def auto_regions(clip_starts: list[float], clip_durations: list[float], width: i
     """A 2 s highlight region at the start of each clip (none for clips under 0.5 s)."""
     regions = []
     for index, (start, duration) in enumerate(zip(clip_starts, clip_durations, strict=True)):
-        if duration < MIN_CLIP_FOR_REGION:
+        if duration < AUTO_REGION_MIN_CLIP:
             continue
         regions.append({
             "id": f"region-auto-{index}-0",

@@ -160,6 +160,8 @@ class FramingResult(JobResult):
     parts: list[Part] = Field(default_factory=list)
     clip_starts: list[float] = Field(default_factory=list)  # working-video seconds, per clip
     clip_durations: list[float] = Field(default_factory=list)
+    # per clip: players at its automatic region's sample times (§6), working-video pixels
+    detections: list[list[dict[str, Any]]] = Field(default_factory=list)
 
 
 class OverlayResult(JobResult):

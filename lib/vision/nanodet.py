@@ -64,12 +64,19 @@ class RawOutputs:
 class NanoDetModel:
     """One onnxruntime session for the lifetime of the object (loading takes ~0.2 s).
 
-    Raises MediaError when the model file is missing or its sha256 does not match.
+    Raises MediaError when the model file is missing or its sha256 does not match. The file is
+    the committed one unless `DETECT_MODEL` (with `DETECT_MODEL_SHA256`) names another.
     """
 
-    def __init__(self, path: Path = MODEL_PATH, sha256: str = MODEL_SHA256,
+    def __init__(self, path: Path | None = None, sha256: str | None = None,
                  providers: list[str] | None = None, threads: int | None = None):
         import onnxruntime as ort
+
+        if path is None and os.environ.get("DETECT_MODEL"):
+            path = Path(os.environ["DETECT_MODEL"])
+            sha256 = sha256 or os.environ.get("DETECT_MODEL_SHA256", "")
+        path = path or MODEL_PATH
+        sha256 = sha256 or MODEL_SHA256
 
         if not path.is_file():
             raise MediaError(f"The person detector model is missing ({path.name}).")
