@@ -40,7 +40,7 @@ class Settings:
     runner_workers: int = 2
     db_cache_size: int = 64
     db_write_attempts: int = 0  # 0 = no count limit: retries end with db_write_budget_s
-    db_write_budget_s: float = 6.0  # how long a write keeps retrying lost CAS races → 409
+    db_write_budget_s: float = 15.0  # how long a write keeps retrying lost CAS races → 409
     db_deadline_s: float = 8.0  # lock wait + storage-failure retries of a request → 503
     db_connect_timeout_s: float = 2.0  # database objects; media keep long, streamed timeouts
     db_read_timeout_s: float = 3.0
@@ -72,7 +72,7 @@ class Settings:
             runner_workers=_env_int("RUNNER_WORKERS", 2),
             db_cache_size=_env_int("DB_CACHE_SIZE", 64),
             db_write_attempts=_env_int("DB_WRITE_ATTEMPTS", 0),
-            db_write_budget_s=_env_float("DB_WRITE_BUDGET_S", 6.0),
+            db_write_budget_s=_env_float("DB_WRITE_BUDGET_S", 15.0),
             db_deadline_s=_env_float("DB_DEADLINE_S", 8.0),
             db_connect_timeout_s=_env_float("DB_CONNECT_TIMEOUT_S", 2.0),
             db_read_timeout_s=_env_float("DB_READ_TIMEOUT_S", 3.0),

@@ -105,7 +105,7 @@ class UserDatabases:
         store: ObjectStore,
         *,
         cache_size: int = 64,
-        write_budget_s: float = 6.0,
+        write_budget_s: float = 15.0,
         deadline_s: float = 8.0,
         max_attempts: int | None = None,
         backoff_base: float = 0.01,

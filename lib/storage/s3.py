@@ -81,10 +81,10 @@ class S3Store:
             )
 
         self.client = client(connect_timeout, read_timeout, 3)  # media: long, streamed
-        self._small = client(db_connect_timeout, db_read_timeout, 2)  # idempotent reads
-        # Writes are never retried by botocore: a retried conditional PUT whose first try
-        # landed answers 412 against our own write. lib/db/sync.py re-reads instead.
-        self._write = client(db_connect_timeout, db_read_timeout, 1)
+        # One try per call: a conditional PUT retried by botocore after its first try landed
+        # answers 412 against our own write (lib/db/sync.py re-reads instead), and a read
+        # is retried by the caller, which knows how much time is left.
+        self._small = self._write = client(db_connect_timeout, db_read_timeout, 1)
 
     # -- error mapping -----------------------------------------------------------------
     def _call(self, key: str | None, fn, *, sent_is_unknown: bool = False, **kwargs):
@@ -118,7 +118,7 @@ class S3Store:
 
     # -- protocol ----------------------------------------------------------------------
     def ping(self) -> None:
-        self._call(None, self._write.head_bucket)  # a probe: one try, short timeouts
+        self._call(None, self._small.head_bucket)
 
     def ensure_bucket(self) -> None:
         try:

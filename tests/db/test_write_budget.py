@@ -34,7 +34,7 @@ def remote_names(store) -> set[str]:
 def test_settings_bound_retries_by_time_by_default():
     dbs = UserDatabases.from_settings(object(), Settings())
     assert dbs.max_attempts is None  # DB_WRITE_ATTEMPTS=0: no count limit
-    assert (dbs.write_budget_s, dbs.deadline_s) == (6.0, 8.0)
+    assert (dbs.write_budget_s, dbs.deadline_s) == (15.0, 8.0)
 
 
 def test_conflicts_retried_until_the_budget_then_409(store):
