@@ -16,6 +16,7 @@ from lib.storage import ObjectStore, make_store
 from web.errors import install_error_handlers
 from web.routers import (
     auth,
+    detect,
     downloads,
     export_jobs,
     exports,
@@ -63,7 +64,7 @@ def create_app(
     )
     install_error_handlers(app)
     routers = (health, settings_router, auth, storage_local, games, raw_clips, projects,
-               working_clips, exports, export_jobs, ws, overlay, downloads)
+               working_clips, exports, export_jobs, ws, overlay, downloads, detect)
     for module in routers:
         app.include_router(module.router)
     logging.getLogger("reel_ballers").setLevel(logging.INFO)

@@ -225,6 +225,11 @@ def run_follow(ctx: WorkerContext, payload: dict) -> dict:
     return as_dict(job_body("follow")(payload, ctx.store, _null_progress))
 
 
+def run_detect(ctx: WorkerContext, payload: dict) -> dict:
+    """The `detect` job: payload = functions.detect.DetectSpec → §6 detections."""
+    return as_dict(job_body("detect")(payload, ctx.store, _null_progress))
+
+
 # Job names are what runners spawn; each names the Modal function (and image) that runs it.
 HANDLERS: dict[str, Callable[[WorkerContext, dict], dict]] = {
     "extract": run_extract,
@@ -233,6 +238,7 @@ HANDLERS: dict[str, Callable[[WorkerContext, dict], dict]] = {
     "compile": run_export,
     "before_after": run_before_after,
     "follow": run_follow,
+    "detect": run_detect,
 }
 
 JOB_FOR_EXPORT = {

@@ -1,4 +1,5 @@
-"""Players in the automatic regions of a framing export (media.md §6), through the API."""
+"""Player detection through the API: the automatic regions of a framing export, and
+POST /api/detect/players (media.md §6)."""
 
 from __future__ import annotations
 
@@ -69,3 +70,50 @@ def test_a_detector_failure_leaves_the_region_empty(local_api, walkers, tmp_path
     (region,) = export_regions(local_api, walkers, "det_2")
     assert region["detections"] == []
     assert region["keyframes"] == [] and region["enabled"] is True
+
+
+DETECT = "/api/detect/players"
+
+
+def test_detect_players_on_a_raw_clip(local_api, walkers):
+    ids = make_game_with_clip(local_api, USER, walkers)
+    r = local_api.client.post(DETECT, headers=local_api.as_user(USER), json={
+        "raw_clip_id": ids["raw_clip_id"], "timestamps": [0.0, 1.0]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["video_width"], body["video_height"]) == (768, 576)
+    assert body["fps"] == 10 and abs(body["duration"] - 2.0) < 0.15
+    assert [d["timestamp"] for d in body["detections"]] == [0.0, 1.0]
+    assert [d["frame_number"] for d in body["detections"]] == [0, 10]
+    boxes = body["detections"][0]["boxes"]
+    # the walker labelled at (363, 193, 37, 84) at t = 2 s of the full video: centre (381, 235)
+    assert any(abs(b["bbox"]["x"] - 381) < 15 and abs(b["bbox"]["y"] - 235) < 20
+               for b in boxes), boxes
+    assert set(boxes[0]) == {"bbox", "confidence", "class_name", "class_id"}
+    one = local_api.client.post(DETECT, headers=local_api.as_user(USER), json={
+        "raw_clip_id": ids["raw_clip_id"], "frame_number": 10, "confidence": 0.9}).json()
+    assert [d["frame_number"] for d in one["detections"]] == [10]
+    assert all(b["confidence"] >= 0.9 for b in one["detections"][0]["boxes"])
+
+
+def test_detect_players_bad_requests(local_api, walkers):
+    ids = make_game_with_clip(local_api, USER, walkers)
+    project_id = make_project(local_api, USER, [ids["raw_clip_id"]])
+    post = lambda body, user=USER: local_api.client.post(  # noqa: E731
+        DETECT, headers=local_api.as_user(user), json=body)
+    clip = ids["raw_clip_id"]
+    cases = [
+        ({"raw_clip_id": clip + 99, "timestamps": [0]}, 404),  # unknown id
+        ({"raw_clip_id": clip, "timestamps": [0]}, 404, "intruder"),  # another user's id
+        ({"project_id": project_id, "timestamps": [0]}, 400),  # no working video yet
+        ({"raw_clip_id": clip, "timestamps": [30.0]}, 400),  # outside the 2 s video
+        ({"raw_clip_id": clip}, 400),  # neither timestamps nor frame_number
+        ({"raw_clip_id": clip, "project_id": project_id, "timestamps": [0]}, 400),
+        ({"raw_clip_id": clip, "timestamps": [0], "confidence": 0}, 422),
+        ({"raw_clip_id": 99999999999999999999, "timestamps": [0]}, 422),
+    ]
+    for body, status, *user in cases:
+        r = post(body, *user)
+        assert r.status_code == status, (body, r.text)
+        detail = r.json()["detail"]
+        assert detail and (status == 422 or isinstance(detail, str)), detail
