@@ -19,6 +19,13 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[str, dict], dict]
+_current_call = threading.local()
+
+
+def current_local_call_id() -> str | None:
+    """The LocalRunner call this thread runs (None outside one): the local counterpart of
+    `modal.current_function_call_id()`."""
+    return getattr(_current_call, "id", None)
 
 
 @dataclass(frozen=True)
@@ -68,17 +75,20 @@ class LocalRunner:
     def resume(self) -> None:
         self._gate.set()
 
-    def _run(self, job_name: str, payload: dict) -> dict:
+    def _run(self, job_name: str, payload: dict, call_id: str) -> dict:
         self._gate.wait()
+        _current_call.id = call_id
         try:
             return self._handler(job_name, payload)
         except Exception:
             log.exception("job %s failed", job_name)
             raise
+        finally:
+            _current_call.id = None
 
     def spawn(self, job_name: str, payload: dict) -> str:
         call_id = f"local-{uuid.uuid4().hex}"
-        future = self._pool.submit(self._run, job_name, payload)
+        future = self._pool.submit(self._run, job_name, payload, call_id)
         with self._lock:
             self._forget_finished()
             self._calls[call_id] = future
@@ -112,7 +122,7 @@ class LocalRunner:
             future.cancel()
 
     def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict:
-        future = self._pool.submit(self._run, job_name, payload)
+        future = self._pool.submit(self._run, job_name, payload, f"local-{uuid.uuid4().hex}")
         try:
             return future.result(timeout=timeout)
         except (FutureTimeout, CancelledError):
