@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from lib.jobs.progress_store import (
-    MAX_EVENTS,
     ProgressStore,
     events_after,
     head_key,
@@ -22,7 +22,6 @@ from lib.jobs.progress_store import (
 )
 
 StaleCheck = Callable[[], Awaitable[None]]
-HEAD_CHECK_EVERY = 8  # idle event polls between reads of the head hint (gap recovery)
 
 
 class _Channel:
@@ -39,7 +38,16 @@ class ProgressHub:
         self.interval = interval
         self.max_reads_per_s = max_reads_per_s
         self.stale_seconds = stale_seconds
-        self._channels: dict[str, _Channel] = {}
+        # Per event loop: a server has one; test clients may run a loop per connection.
+        self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @property
+    def _channels(self) -> dict[str, _Channel]:
+        loop = asyncio.get_running_loop()
+        channels = self._loops.get(loop)
+        if channels is None:
+            channels = self._loops[loop] = {}
+        return channels
 
     def period(self) -> float:
         """Seconds between two reads of one key: the interval, stretched so that all the
@@ -84,8 +92,9 @@ class ProgressHub:
 
     def _leave(self, key: str, channel: _Channel, queue: asyncio.Queue) -> None:
         channel.queues.discard(queue)
-        if not channel.queues and self._channels.get(key) is channel:
-            del self._channels[key]
+        channels = self._channels
+        if not channel.queues and channels.get(key) is channel:
+            del channels[key]
             if channel.task is not None:
                 channel.task.cancel()
 
@@ -109,17 +118,9 @@ class ProgressHub:
                     await on_stale()
 
     async def _poll_events(self, user_id: str, channel: _Channel) -> None:
-        idle = 0
         while True:
             await asyncio.sleep(self.period())
-            events = await events_after(self.store, user_id, channel.latest)
-            idle = 0 if events else idle + 1
-            if idle >= HEAD_CHECK_EVERY:  # a reader that fell past the kept window jumps
-                idle = 0
-                head = int(await self.store.aget(head_key(user_id)) or 0)
-                if head - channel.latest > MAX_EVENTS:
-                    channel.latest = head - MAX_EVENTS
+            events, channel.latest = await events_after(self.store, user_id, channel.latest)
             for event in events:
-                channel.latest = event["seq"]
                 for queue in channel.queues:
                     queue.put_nowait(event)

@@ -110,13 +110,18 @@ def publish_event(store: ProgressStore, user_id: str, event: dict) -> int:
     The seq is taken by `put(..., skip_if_exists=True)`: of two containers publishing at once,
     exactly one gets each seq and the other moves to the next, so no event is lost or doubled
     and seqs have no holes. The head key is only a starting hint (it may lag or even step
-    back when two publishers race); readers and publishers probe forward past it."""
+    back when two publishers race); readers and publishers probe forward past it.
+
+    Old events are overwritten by a small tombstone, never deleted: a deleted key could be
+    taken again by a publisher whose hint is stale. (A modal.Dict drops entries idle for 7
+    days, which bounds the tombstones.)"""
     seq = int(store.get(head_key(user_id)) or 0) + 1
     while not store.put(event_key(user_id, seq), {**event, "seq": seq}, skip_if_exists=True):
         seq += 1
     store.put(head_key(user_id), seq)
     if seq > MAX_EVENTS:
-        store.pop(event_key(user_id, seq - MAX_EVENTS))
+        old = seq - MAX_EVENTS
+        store.put(event_key(user_id, old), {"seq": old, "dropped": True})
     return seq
 
 
@@ -128,10 +133,13 @@ async def latest_event_seq(store: ProgressStore, user_id: str) -> int:
     return seq
 
 
-async def events_after(store: ProgressStore, user_id: str, seq: int) -> list[dict]:
-    """The events after `seq`, oldest first (one read when there is none)."""
+async def events_after(store: ProgressStore, user_id: str,
+                       seq: int) -> tuple[list[dict], int]:
+    """The events after `seq`, oldest first, and the seq to read after next time (one read
+    when there is nothing new); tombstones of dropped events are stepped over."""
     out: list[dict] = []
     while (event := await store.aget(event_key(user_id, seq + 1))) is not None:
-        out.append(event)
+        if not event.get("dropped"):
+            out.append(event)
         seq += 1
-    return out
+    return out, seq

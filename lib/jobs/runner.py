@@ -142,12 +142,23 @@ class LocalRunner:
 
 
 class ModalRunner:
-    """Jobs as calls of this app's Modal functions (one function per job body)."""
+    """Jobs as calls of this app's Modal functions (one function per job body).
+
+    `lookup(call_id)` gives the call's handle (`modal.FunctionCall.from_id` by default; tests
+    pass simulated calls that raise what the SDK raises)."""
 
     kind = "modal"
 
-    def __init__(self, functions: dict):
+    def __init__(self, functions: dict, lookup: Callable | None = None):
         self._functions = functions  # job name → modal.Function
+        self._lookup = lookup
+
+    def _call(self, call_id: str):
+        if self._lookup is not None:
+            return self._lookup(call_id)
+        import modal
+
+        return modal.FunctionCall.from_id(call_id)
 
     def _function(self, job_name: str):
         try:
@@ -159,15 +170,16 @@ class ModalRunner:
         return self._function(job_name).spawn(job_name, payload).object_id
 
     def status(self, call_id: str) -> CallState:
-        import modal
-        from modal.exception import NotFoundError, OutputExpiredError
+        from modal.exception import FunctionTimeoutError, NotFoundError, OutputExpiredError
 
         try:
-            result = modal.FunctionCall.from_id(call_id).get(timeout=0)
+            result = self._call(call_id).get(timeout=0)
         except OutputExpiredError:
             return CallState("unknown")
-        except TimeoutError:
-            return CallState("running")
+        except FunctionTimeoutError:  # a TimeoutError too: it must come before "not done"
+            return CallState("error", "The export ran past its time limit.")
+        except TimeoutError:  # get(timeout=0) on a call not done yet (job TimeoutErrors are
+            return CallState("running")  # re-raised as JobTimedOut by worker.handle)
         except NotFoundError:
             return CallState("unknown")
         except Exception as err:  # the job raised: its message is the error
@@ -175,9 +187,7 @@ class ModalRunner:
         return CallState("complete", result=result)
 
     def cancel(self, call_id: str) -> None:
-        import modal
-
-        modal.FunctionCall.from_id(call_id).cancel()
+        self._call(call_id).cancel()
 
     def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict:
         return self._function(job_name).remote(job_name, payload)
