@@ -91,8 +91,10 @@ def object_url_for(user_id: str, store: ObjectStore,
 def redirect_or_serve(
     store: ObjectStore, key: str, request: Request, settings: Settings
 ) -> Response:
-    """For URLs used as `<video src>`: 302 to a long-lived presign on S3/R2, bytes locally."""
-    if store.kind == "s3":
+    """For URLs used as `<video src>`: 302 to a long-lived presign on S3/R2, bytes locally.
+    HEAD is answered here from the object's metadata: a URL presigned for GET answers a HEAD
+    with 403 on S3/R2."""
+    if store.kind == "s3" and request.method != "HEAD":
         if store.head(key) is None:
             raise NotFound("The video file is missing from storage.")
         return RedirectResponse(playable_url(store, key, settings), status_code=302)

@@ -27,5 +27,5 @@ def health(store: Store) -> JSONResponse:
     healthy = all(v == "ok" for v in checks.values())
     body = {"status": "healthy" if healthy else "degraded", "storage_backend": store.kind, **checks}
     if not healthy:
-        body["detail"] = "Storage is unreachable right now."
+        body["detail"] = checks["storage"] if checks["storage"] != "ok" else checks["db"]
     return JSONResponse(body, status_code=200 if healthy else 503)
