@@ -217,11 +217,15 @@ class JobProgress:
         self.labels = labels
         self.start, self.span = start, span
         self._last = -1.0
+        self._seq: int | None = None
 
     def _put(self, frame: dict) -> None:
-        previous = self.store.get(self.key) or {}
-        frame = {**self.labels.frame(), **frame, "seq": previous.get("seq", 0) + 1,
-                 "updated_at": time.time()}
+        # The worker is the frame's writer while the job runs: one read for the seq to go on
+        # from, then no Dict read per frame.
+        if self._seq is None:
+            self._seq = (self.store.get(self.key) or {}).get("seq", 0)
+        self._seq += 1
+        frame = {**self.labels.frame(), **frame, "seq": self._seq, "updated_at": time.time()}
         self.store.put(self.key, frame)
 
     def __call__(self, percent: float, phase: str, message: str) -> None:
