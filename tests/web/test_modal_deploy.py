@@ -125,3 +125,25 @@ def test_editor_build_goes_into_the_web_image(tmp_path, monkeypatch):
     assert modal_app.editor_build() == tmp_path
     monkeypatch.delenv("EDITOR_BUILD_DIR")
     assert modal_app.editor_build() is None
+
+
+def test_the_gpu_switch_builds_the_gpu_class(tmp_path):
+    """FRAMING_ON_GPU=True (the SR commit) gives an L4 class loading its model in
+    @modal.enter, on the image whose torch comes from the CUDA 12.8 index."""
+    code = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from pathlib import Path
+path = Path({str(ROOT / "modal_app.py")!r})
+src = path.read_text().replace("FRAMING_ON_GPU = False", "FRAMING_ON_GPU = True")
+ns = {{"__name__": "modal_app_gpu", "__file__": str(path)}}
+exec(compile(src, str(path), "exec"), ns)
+spec = ns["FramingGpu"]._get_class_service_function()._spec_
+user = ns["FramingGpu"]._get_user_cls()
+print(spec.gpus, spec.memory, "load" in vars(user),
+      ns["TORCH_INDEX"].endswith("/cu128"))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["L4", "8192", "True", "True"]
