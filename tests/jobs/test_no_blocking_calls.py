@@ -7,14 +7,22 @@ import asyncio
 import json
 import threading
 
+import pytest
+
 from lib.jobs.progress_store import MemoryProgressStore, publish_event
 from lib.jobs.records import JobLabels, JobProgress, create_job
 from lib.models import ExportType
 from lib.storage import LocalDirStore
 from tests.conftest import Api
 from tests.jobs_helpers import make_game_with_clip, make_project
+from tests.videos import make_video
 
 USER = "coach"
+
+
+@pytest.fixture(scope="module")
+def tiny_video(tmp_path_factory):
+    return make_video(tmp_path_factory.mktemp("tiny") / "tiny.mp4", seconds=0.5)
 
 
 class LoopGuardStore(MemoryProgressStore):
@@ -60,7 +68,7 @@ class GuardedApi(Api):
         self.client = TestClient(self.app)
 
 
-def test_sockets_exports_and_cancel_never_block_the_loop(tmp_path, small_video):
+def test_sockets_exports_and_cancel_never_block_the_loop(tmp_path, tiny_video):
     progress = LoopGuardStore()
     api = GuardedApi(LocalDirStore(tmp_path / "objects"), tmp_path, progress)
     try:
@@ -76,7 +84,7 @@ def test_sockets_exports_and_cancel_never_block_the_loop(tmp_path, small_video):
             assert ws.receive_text() == "pong"
             publish_event(progress, USER, {"type": "extraction_complete", "clip_id": 1})
             assert json.loads(ws.receive_text())["clip_id"] == 1
-        ids = make_game_with_clip(api, USER, small_video)
+        ids = make_game_with_clip(api, USER, tiny_video, end=0.5)
         project_id = make_project(api, USER, [ids["raw_clip_id"]])
         r = api.client.post("/api/export/render", headers=headers, json={
             "project_id": project_id, "export_id": "exp_r", "target_fps": 30})

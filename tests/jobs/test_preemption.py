@@ -24,6 +24,7 @@ from lib.jobs.worker import JobTimedOut, WorkerContext, handle
 from lib.models import ExportType
 from lib.storage import LocalDirStore
 from tests.jobs_helpers import make_game_with_clip, make_project
+from tests.videos import make_video
 
 USER = "coach"
 
@@ -49,8 +50,13 @@ class InterruptingProgress(MemoryProgressStore):
         return stored
 
 
-def _framing_job(api, small_video, export_id: str) -> dict:
-    ids = make_game_with_clip(api, USER, small_video)
+@pytest.fixture(scope="module")
+def tiny_video(tmp_path_factory):
+    return make_video(tmp_path_factory.mktemp("tiny") / "tiny.mp4", seconds=0.5)
+
+
+def _framing_job(api, video, export_id: str) -> dict:
+    ids = make_game_with_clip(api, USER, video, end=0.5)
     project_id = make_project(api, USER, [ids["raw_clip_id"]])
 
     def write(conn):
@@ -66,8 +72,8 @@ def _row(api, export_id: str) -> dict:
         "SELECT * FROM export_jobs WHERE id = ?", (export_id,)).fetchone()))
 
 
-def test_preempted_call_restarts_and_reclaims_its_own_job(local_api, small_video):
-    spec = _framing_job(local_api, small_video, "exp_pre")
+def test_preempted_call_restarts_and_reclaims_its_own_job(local_api, tiny_video):
+    spec = _framing_job(local_api, tiny_video, "exp_pre")
 
     def preempt():
         raise Preempted()
@@ -90,8 +96,8 @@ def test_preempted_call_restarts_and_reclaims_its_own_job(local_api, small_video
     assert latest_frame(progress, USER, "exp_pre")["status"] == "complete"
 
 
-def test_cancel_mid_job_cleans_up_in_finally(local_api, small_video):
-    spec = _framing_job(local_api, small_video, "exp_cancel")
+def test_cancel_mid_job_cleans_up_in_finally(local_api, tiny_video):
+    spec = _framing_job(local_api, tiny_video, "exp_cancel")
     dbs = local_api.app.state.dbs
 
     def cancel():  # the web's DELETE marks the job failed, then Modal cancels the input

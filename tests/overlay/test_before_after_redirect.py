@@ -13,7 +13,7 @@ from tests.videos import make_video
 
 
 def test_slow_comparison_continues_through_a_redirect(tmp_path):
-    api = Api(LocalDirStore(tmp_path / "objects"), tmp_path, request_budget_s=0.3)
+    api = Api(LocalDirStore(tmp_path / "objects"), tmp_path, request_budget_s=1.0)
     try:
         final = make_video(tmp_path / "final.mp4", seconds=1.0, fps=30, size=(270, 480))
         source = make_video(tmp_path / "a.mp4", seconds=1.0, fps=30, size=(480, 270))
@@ -24,7 +24,7 @@ def test_slow_comparison_continues_through_a_redirect(tmp_path):
             "INSERT INTO before_after_tracks (final_video_id, source_key, start_frame,"
             " end_frame, clip_index) VALUES (?, ?, 0, 30, 0)", (fid, key)))
         api.runner.pause()
-        threading.Timer(1.0, api.runner.resume).start()
+        threading.Timer(1.5, api.runner.resume).start()
         res = api.client.post(f"/api/export/before-after/{fid}")
         assert res.status_code == 200, res.text
         assert res.headers["content-type"] == "video/mp4"
