@@ -63,9 +63,12 @@ class ProgressHub:
         channel = self._channels.get(key)
         queue: asyncio.Queue = asyncio.Queue()
         if channel is None:
-            channel = self._channels[key] = _Channel()
-            channel.latest = await self.store.aget(key)
-            channel.task = asyncio.create_task(self._poll_frames(key, channel, on_stale))
+            latest = await self.store.aget(key)
+            channel = self._channels.get(key)  # another socket may have started it meanwhile
+            if channel is None:
+                channel = self._channels[key] = _Channel()
+                channel.latest = latest
+                channel.task = asyncio.create_task(self._poll_frames(key, channel, on_stale))
         if channel.latest is not None:
             queue.put_nowait(channel.latest)
         channel.queues.add(queue)
@@ -81,9 +84,12 @@ class ProgressHub:
         channel = self._channels.get(key)
         queue: asyncio.Queue = asyncio.Queue()
         if channel is None:
-            channel = self._channels[key] = _Channel()
-            channel.latest = await latest_event_seq(self.store, user_id)
-            channel.task = asyncio.create_task(self._poll_events(user_id, channel))
+            latest = await latest_event_seq(self.store, user_id)
+            channel = self._channels.get(key)
+            if channel is None:
+                channel = self._channels[key] = _Channel()
+                channel.latest = latest
+                channel.task = asyncio.create_task(self._poll_events(user_id, channel))
         channel.queues.add(queue)
         try:
             yield queue
@@ -104,7 +110,10 @@ class ProgressHub:
         changed_at = loop.time()
         while True:
             await asyncio.sleep(self.period())
-            frame = await self.store.aget(key)
+            try:
+                frame = await self.store.aget(key)
+            except Exception:  # a store hiccup: the sockets keep their last frame, retry
+                frame = None
             if frame is not None and frame != channel.latest:
                 channel.latest, changed_at = frame, loop.time()
                 for queue in channel.queues:
@@ -120,7 +129,11 @@ class ProgressHub:
     async def _poll_events(self, user_id: str, channel: _Channel) -> None:
         while True:
             await asyncio.sleep(self.period())
-            events, channel.latest = await events_after(self.store, user_id, channel.latest)
+            try:
+                events, channel.latest = await events_after(self.store, user_id,
+                                                            channel.latest)
+            except Exception:  # a store hiccup: retried next period from the same seq
+                continue
             for event in events:
                 for queue in channel.queues:
                     queue.put_nowait(event)
