@@ -1,45 +1,90 @@
 """Modal wiring only: the app, its images and secrets, the web endpoint, one function per
 job body, and `modal run` entrypoints for ad hoc jobs. Logic lives in lib/, web/, functions/.
 
-Deploy: `modal deploy modal_app.py` (secrets `r2-credentials` and `auth` must exist).
+Deploy: README, "Deploying on Modal" (secrets `r2-credentials` and `auth` with their required
+keys, the bucket, optionally the built editor, then `modal deploy modal_app.py`).
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import modal
 
 APP_NAME = "reel-ballers"
 app = modal.App(APP_NAME)
 
-WEB_PACKAGES = [
-    "fastapi>=0.115", "pydantic>=2.7", "boto3>=1.35", "uvicorn>=0.30",
-    "python-multipart>=0.0.9", "httpx>=0.27",
-]
-MEDIA_PACKAGES = [
-    "numpy>=1.26", "av>=12", "imageio-ffmpeg>=0.5", "opencv-python-headless>=4.9", "pillow>=10",
-]
+ROOT = Path(__file__).resolve().parent  # local paths are relative to this file, not the cwd
+REQUIREMENTS = ROOT / "requirements"
+EDITOR_REMOTE_DIR = "/root/editor"
 SR_WEIGHTS_URL = (
     "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.5.0/realesr-general-x4v3.pth"
 )
 SR_WEIGHTS_PATH = "/models/realesr-general-x4v3.pth"
+# Modal's GPU hosts run a CUDA 12.x driver: the cu128 wheel of the pinned torch runs on it.
+TORCH_INDEX = "https://download.pytorch.org/whl/cu128"
 
-# The web image: no torch, no cv2, no job bodies.
+# The one switch for framing's hardware: False while framing is Lanczos-only (CPU media image,
+# no GPU billed); True in the commit that makes the SR path real (GPU image, weights loaded
+# once per container in FramingGpu.load).
+FRAMING_ON_GPU = False
+
+
+def requirements(name: str) -> list[str]:
+    """The pinned packages of requirements/<name>.txt (pyproject reads the same files). The
+    files exist where `modal deploy` runs; a container re-importing this module needs none."""
+    path = REQUIREMENTS / f"{name}.txt"
+    if not path.is_file():
+        if modal.is_local():
+            raise RuntimeError(f"{path} is missing: the image pins live there.")
+        return []
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    # Images get Modal's own client; installing another would fight it.
+    return [line for line in lines if line and not line.startswith("modal==")]
+
+
+WEB_PACKAGES = requirements("web")
+MEDIA_PACKAGES = requirements("media")
+GPU_PACKAGES = requirements("gpu")
+
+
+def editor_build() -> Path | None:
+    """The built editor to serve same-origin: `EDITOR_BUILD_DIR` where `modal deploy` runs
+    (README: build, then deploy). None when unset; an unusable directory stops the deploy."""
+    value = os.environ.get("EDITOR_BUILD_DIR")
+    if not value or not modal.is_local():
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    if not (path / "index.html").is_file():
+        raise RuntimeError(f"EDITOR_BUILD_DIR {path} has no index.html: build the editor first.")
+    return path
+
+
+# The web image: no torch, no cv2, no job bodies; the built editor when there is one.
 web_image = (
     modal.Image.debian_slim(python_version="3.11")
     .pip_install(*WEB_PACKAGES)
     .add_local_python_source("lib", "web")
 )
+if (EDITOR_BUILD := editor_build()) is not None:
+    web_image = web_image.env({"EDITOR_DIR": EDITOR_REMOTE_DIR}).add_local_dir(
+        EDITOR_BUILD, EDITOR_REMOTE_DIR)
 # CPU job bodies: ffmpeg comes from imageio-ffmpeg's binary and PyAV's libraries (no apt).
 media_image = (
     modal.Image.debian_slim(python_version="3.11")
     .pip_install(*WEB_PACKAGES, *MEDIA_PACKAGES)
     .add_local_python_source("lib", "functions")
-    .add_local_dir("functions/assets", "/root/functions/assets")
+    .add_local_dir(ROOT / "functions" / "assets", "/root/functions/assets")
 )
-# GPU job bodies: torch + spandrel, with the SR weights baked in at build (never per call).
+# GPU job bodies: torch (CUDA 12.8 build) + spandrel, the SR weights baked in at build.
 gpu_image = (
     modal.Image.debian_slim(python_version="3.11")
-    .pip_install(*WEB_PACKAGES, *MEDIA_PACKAGES, "torch>=2.3", "spandrel>=0.4")
+    .pip_install(*WEB_PACKAGES, *MEDIA_PACKAGES)
+    .pip_install(*[p for p in GPU_PACKAGES if p.startswith("torch==")], index_url=TORCH_INDEX)
+    .pip_install(*[p for p in GPU_PACKAGES if not p.startswith("torch==")])
     .run_commands(
         "mkdir -p /models",
         "python -c \"import urllib.request as u; "
@@ -47,16 +92,34 @@ gpu_image = (
     )
     .env({"SR_WEIGHTS": SR_WEIGHTS_PATH})
     .add_local_python_source("lib", "functions")
-    .add_local_dir("functions/assets", "/root/functions/assets")
+    .add_local_dir(ROOT / "functions" / "assets", "/root/functions/assets")
 )
 
-secrets = [modal.Secret.from_name("r2-credentials"), modal.Secret.from_name("auth")]
+# The server refuses to start a function whose secret lacks one of these keys.
+STORAGE_KEYS = ["S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"]
+AUTH_KEYS = ["AUTH_MODE", "AUTH_SECRET"]
+secrets = [modal.Secret.from_name("r2-credentials", required_keys=STORAGE_KEYS),
+           modal.Secret.from_name("auth", required_keys=AUTH_KEYS)]
+
+
+def deployed() -> bool:
+    """True inside a Modal container (`modal deploy`/`modal run`), False for `.local()`."""
+    return not modal.is_local()
+
+
+def _settings():
+    """The environment's settings; a deployed container refuses laptop settings (local
+    storage, AUTH_MODE=dev, development secrets) instead of serving them on a public URL."""
+    from lib.config import Settings, check_deployed
+
+    settings = Settings.from_env()
+    return check_deployed(settings) if deployed() else settings
 
 
 def _progress():
     from lib.jobs.progress_store import MemoryProgressStore, ModalDictProgressStore
 
-    return MemoryProgressStore() if modal.is_local() else ModalDictProgressStore()
+    return ModalDictProgressStore() if deployed() else MemoryProgressStore()
 
 
 _CONTEXT = {}
@@ -65,9 +128,7 @@ _CONTEXT = {}
 def _context():
     """One worker context per container (and per storage configuration): store, database
     cache, progress store."""
-    from lib.config import Settings
-
-    settings = Settings.from_env()
+    settings = _settings()
     key = (settings.storage, str(settings.data_dir), settings.s3_endpoint_url, settings.s3_bucket)
     if key not in _CONTEXT:
         from lib.db.sync import UserDatabases
@@ -80,32 +141,59 @@ def _context():
 
 
 def _run(job_name: str, payload: dict) -> dict:
+    """Every job function's body. The call id lets a preempted input, restarted by Modal as
+    the same call, re-claim its own job; `handle` maps a TimeoutError inside the job."""
     from lib.jobs.worker import handle
 
-    return handle(_context(), job_name, payload)
+    return handle(_context(), job_name, payload, modal.current_function_call_id())
 
 
-@app.function(image=gpu_image, secrets=secrets, gpu="L4", cpu=4.0, memory=8192, timeout=3600)
-def framing(job_name: str, payload: dict) -> dict:
-    return _run(job_name, payload)
+# Containers: job functions scale from zero (a job pays its cold start once, minutes of
+# work follow); max_containers caps the bill of a burst (README, "Sizing").
+if FRAMING_ON_GPU:
+    @app.cls(image=gpu_image, secrets=secrets, gpu="L4", cpu=4.0, memory=8192, timeout=3600,
+             max_containers=10)
+    class FramingGpu:
+        @modal.enter()
+        def load(self) -> None:
+            """Once per container, before any input: the upscaler (and its weights) loads
+            here; make_upscaler keeps it for the job calls of this container."""
+            from lib.vision.upscale import make_upscaler
+
+            make_upscaler("auto")
+
+        @modal.method()
+        def run(self, job_name: str, payload: dict) -> dict:
+            return _run(job_name, payload)
+
+    framing = FramingGpu().run
+else:
+    @app.function(image=media_image, secrets=secrets, cpu=4.0, memory=4096, timeout=3600,
+                  max_containers=10)
+    def framing(job_name: str, payload: dict) -> dict:
+        return _run(job_name, payload)
 
 
-@app.function(image=media_image, secrets=secrets, cpu=4.0, memory=4096, timeout=3600)
+@app.function(image=media_image, secrets=secrets, cpu=4.0, memory=4096, timeout=3600,
+              max_containers=10)
 def overlay(job_name: str, payload: dict) -> dict:
     return _run(job_name, payload)
 
 
-@app.function(image=media_image, secrets=secrets, cpu=2.0, memory=2048, timeout=1800)
+@app.function(image=media_image, secrets=secrets, cpu=2.0, memory=2048, timeout=1800,
+              max_containers=20)
 def extract(job_name: str, payload: dict) -> dict:
     return _run(job_name, payload)
 
 
-@app.function(image=media_image, secrets=secrets, cpu=4.0, memory=4096, timeout=3600)
+@app.function(image=media_image, secrets=secrets, cpu=4.0, memory=4096, timeout=3600,
+              max_containers=5)
 def compile(job_name: str, payload: dict) -> dict:  # noqa: A001 - the job's name
     return _run(job_name, payload)
 
 
-@app.function(image=media_image, secrets=secrets, cpu=2.0, memory=2048, timeout=900)
+@app.function(image=media_image, secrets=secrets, cpu=2.0, memory=2048, timeout=900,
+              max_containers=10)
 def before_after(job_name: str, payload: dict) -> dict:
     return _run(job_name, payload)
 
@@ -122,19 +210,19 @@ def _services():
     return JobServices(ctx.dbs, ModalRunner(JOB_FUNCTIONS), ctx.progress)
 
 
-@app.function(image=web_image, secrets=secrets, timeout=3600)
+@app.function(image=web_image, secrets=secrets, timeout=3600, memory=1024, min_containers=1,
+              max_containers=10)
 @modal.concurrent(max_inputs=100)
 @modal.asgi_app()
 def web():
-    from lib.config import Settings
     from lib.jobs.runner import ModalRunner
     from web.app import create_app
 
-    if modal.is_local():  # `web.local()`: the embedded defaults (local store, local runner)
-        return create_app(Settings.from_env())
+    if not deployed():  # `web.local()`: the embedded defaults (local store, local runner)
+        return create_app(_settings())
     ctx = _context()
-    return create_app(Settings.from_env(), store=ctx.store,
-                      runner=ModalRunner(JOB_FUNCTIONS), progress=ctx.progress)
+    return create_app(_settings(), store=ctx.store, runner=ModalRunner(JOB_FUNCTIONS),
+                      progress=ctx.progress)
 
 
 @app.function(image=web_image, secrets=secrets, timeout=3600)

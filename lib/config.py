@@ -22,6 +22,9 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value is not None else default
 
 
+DEV_URL_SECRET = "local-dev-url-secret"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob the service reads. README documents each environment variable."""
@@ -45,8 +48,12 @@ class Settings:
     db_connect_timeout_s: float = 2.0  # database objects; media keep long, streamed timeouts
     db_read_timeout_s: float = 3.0
     presign_seconds: int = 7 * 24 * 3600
-    url_secret: str = "local-dev-url-secret"
+    url_secret: str = DEV_URL_SECRET
     cors_origins: tuple[str, ...] = ("http://localhost:5173", "http://localhost:3000")
+    editor_dir: Path | None = None  # a built editor to serve same-origin (web/editor.py)
+    request_budget_s: float = 120.0  # a waiting export answers 303 after this (Modal cuts 150)
+    progress_poll_s: float = 0.5  # how often one key is read by the container's poller
+    progress_max_reads_per_s: float = 20.0  # the poller's cap over all followed keys
     extra: dict = field(default_factory=dict)
 
     @property
@@ -77,8 +84,43 @@ class Settings:
             db_connect_timeout_s=_env_float("DB_CONNECT_TIMEOUT_S", 2.0),
             db_read_timeout_s=_env_float("DB_READ_TIMEOUT_S", 3.0),
             presign_seconds=_env_int("PRESIGN_SECONDS", 7 * 24 * 3600),
-            url_secret=_env("URL_SECRET") or _env("AUTH_SECRET") or "local-dev-url-secret",
+            url_secret=_env("URL_SECRET") or _env("AUTH_SECRET") or DEV_URL_SECRET,
             cors_origins=tuple(o.strip() for o in origins.split(","))
             if origins
             else ("http://localhost:5173", "http://localhost:3000"),
+            editor_dir=Path(d) if (d := _env("EDITOR_DIR")) else None,
+            request_budget_s=_env_float("REQUEST_BUDGET_S", 120.0),
+            progress_poll_s=_env_float("PROGRESS_POLL_S", 0.5),
+            progress_max_reads_per_s=_env_float("PROGRESS_MAX_READS_PER_S", 20.0),
         )
+
+
+def deployment_problems(settings: Settings) -> list[str]:
+    """What makes `settings` unsafe on a public URL (one sentence each; empty when fine)."""
+    problems = []
+    if settings.storage != "s3":
+        problems.append(
+            f"STORAGE is {settings.storage!r}: a deployed container would keep users' databases"
+            " on its own ephemeral disk; set S3_ENDPOINT_URL, S3_BUCKET and the S3 keys in the"
+            " r2-credentials secret.")
+    elif not (settings.s3_access_key_id and settings.s3_secret_access_key):
+        problems.append("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set in the"
+                        " r2-credentials secret.")
+    if settings.auth_mode != "token":
+        problems.append(
+            f"AUTH_MODE is {settings.auth_mode!r}: on a public URL any caller could act as any"
+            " user; set AUTH_MODE=token and AUTH_SECRET in the auth secret.")
+    elif not settings.auth_secret:
+        problems.append("AUTH_MODE=token needs AUTH_SECRET in the auth secret.")
+    if settings.url_secret == DEV_URL_SECRET:
+        problems.append("URL_SECRET (or AUTH_SECRET) must be set: the development value"
+                        " would let anyone sign storage URLs.")
+    return problems
+
+
+def check_deployed(settings: Settings) -> Settings:
+    """Refuse to start a deployed container on settings meant for a laptop."""
+    problems = deployment_problems(settings)
+    if problems:
+        raise RuntimeError("Refusing to start: " + " ".join(problems))
+    return settings

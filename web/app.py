@@ -9,10 +9,12 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from lib.config import Settings
 from lib.db.sync import UserDatabases
+from lib.jobs.progress_hub import ProgressHub
 from lib.jobs.progress_store import MemoryProgressStore, ProgressStore
-from lib.jobs.runner import LocalRunner, Runner
+from lib.jobs.runner import LocalRunner, Runner, current_local_call_id
 from lib.jobs.worker import WorkerContext, handle
 from lib.storage import ObjectStore, make_store
+from web.editor import install_editor
 from web.errors import install_error_handlers
 from web.routers import (
     auth,
@@ -50,10 +52,13 @@ def create_app(
     app.state.store = store
     app.state.dbs = UserDatabases.from_settings(store, settings)
     app.state.progress = progress or MemoryProgressStore()
+    app.state.hub = ProgressHub(app.state.progress, interval=settings.progress_poll_s,
+                                max_reads_per_s=settings.progress_max_reads_per_s)
     if runner is None:
         context = WorkerContext(store, app.state.dbs, app.state.progress)
-        runner = LocalRunner(lambda name, payload: handle(context, name, payload),
-                             workers=settings.runner_workers)
+        runner = LocalRunner(
+            lambda name, payload: handle(context, name, payload, current_local_call_id()),
+            workers=settings.runner_workers)
     app.state.runner = runner
     app.add_middleware(
         CORSMiddleware,
@@ -67,5 +72,7 @@ def create_app(
                working_clips, exports, export_jobs, ws, overlay, downloads, detect)
     for module in routers:
         app.include_router(module.router)
+    if settings.editor_dir is not None:  # last: the SPA fallback never shadows a route
+        install_editor(app, settings.editor_dir)
     logging.getLogger("reel_ballers").setLevel(logging.INFO)
     return app

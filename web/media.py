@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from lib.config import Settings
-from lib.errors import NotFound
+from lib.errors import MediaError, NotFound
 from lib.keys import Kind, object_key
 from lib.storage import ObjectStore, content_type_for
 
@@ -91,9 +95,46 @@ def object_url_for(user_id: str, store: ObjectStore,
 def redirect_or_serve(
     store: ObjectStore, key: str, request: Request, settings: Settings
 ) -> Response:
-    """For URLs used as `<video src>`: 302 to a long-lived presign on S3/R2, bytes locally."""
-    if store.kind == "s3":
+    """For URLs used as `<video src>`: 302 to a long-lived presign on S3/R2, bytes locally.
+    HEAD is answered here from the object's metadata: a URL presigned for GET answers a HEAD
+    with 403 on S3/R2."""
+    if store.kind == "s3" and request.method != "HEAD":
         if store.head(key) is None:
             raise NotFound("The video file is missing from storage.")
         return RedirectResponse(playable_url(store, key, settings), status_code=302)
     return object_response(store, key, request)
+
+
+COMPARISON_POLL_S = 0.25
+
+
+async def comparison_answer(request: Request, store: ObjectStore, runner, user_id: str,
+                            final_video_id: int, call_id: str, name: str) -> Response:
+    """The before/after job's video once its call is done (then deleted: a one-off render),
+    or a 303 to come back for it once the request budget is spent."""
+    budget = request.app.state.settings.request_budget_s
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while True:
+        state = await run_in_threadpool(runner.status, call_id)
+        if state.status == "complete":
+            break
+        if state.status == "error":
+            raise MediaError(state.error or "The comparison video could not be made.")
+        if state.status == "unknown":
+            raise NotFound("This comparison video is no longer available; make it again.")
+        if loop.time() - started >= budget:
+            return RedirectResponse(
+                f"/api/export/before-after/{final_video_id}/result/{quote(call_id, safe='')}",
+                status_code=303)
+        await asyncio.sleep(COMPARISON_POLL_S)
+    result = state.result or {}
+    if result.get("status") != "complete":
+        raise MediaError(result.get("error") or "The comparison video could not be made.")
+    key = result["output_key"]
+    if not key.startswith(f"{user_id}/"):  # another user's call id
+        raise NotFound("This comparison video is no longer available; make it again.")
+    response = object_response(store, key, request, filename=f"before_after_{name}.mp4",
+                               attachment=True, media_type="video/mp4")
+    response.background = BackgroundTask(store.delete, key)
+    return response

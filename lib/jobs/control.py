@@ -78,29 +78,36 @@ def start_job(services: JobServices, user_id: str, export_id: str, job_type: Exp
 
 
 def job_outcome(services: JobServices, user_id: str, export_id: str, *,
-                check_runner: bool) -> dict | None:
+                check_runner: bool, frame: dict | None = None) -> dict | None:
     """The job row once it is complete or failed, else None. The database is read only when
     the live frame says the job ended, or when `check_runner` asks whether its worker is still
     alive (callers do that every few seconds)."""
-    frame = latest_frame(services.progress, user_id, export_id)
+    if frame is None:
+        frame = latest_frame(services.progress, user_id, export_id)
     if not check_runner and not (frame and frame.get("status") in TERMINAL):
         return None
-    row = reconcile_job(services.dbs, services.runner, user_id, export_id)
+    row = reconcile_job(services.dbs, services.runner, user_id, export_id, services.progress)
     return row if row["status"] in TERMINAL else None
 
 
 async def await_job(services: JobServices, user_id: str, export_id: str, *,
-                    poll: float = 0.2) -> dict:
-    """`wait_job` for an async request handler: polls without holding a thread."""
+                    poll: float = 0.2, budget: float | None = None) -> dict | None:
+    """`wait_job` for an async request handler: polls the live frame with async reads (never
+    blocking the event loop) and asks the runner in a thread every few seconds. Returns the
+    finished row, or None once `budget` seconds passed (the caller answers a redirect)."""
     loop = asyncio.get_running_loop()
-    last_check = loop.time()
+    started = last_check = loop.time()
     while True:
         due = loop.time() - last_check >= RECONCILE_SECONDS
         last_check = loop.time() if due else last_check
-        row = await asyncio.to_thread(job_outcome, services, user_id, export_id,
-                                      check_runner=due)
-        if row is not None:
-            return row
+        frame = await services.progress.aget(progress_key(user_id, export_id))
+        if due or (frame and frame.get("status") in TERMINAL):
+            row = await asyncio.to_thread(job_outcome, services, user_id, export_id,
+                                          check_runner=due, frame=frame)
+            if row is not None:
+                return row
+        if budget is not None and loop.time() - started >= budget:
+            return None
         await asyncio.sleep(poll)
 
 
@@ -116,4 +123,4 @@ def wait_job(services: JobServices, user_id: str, export_id: str, *,
         if row is not None:
             return row
         time.sleep(poll)
-    return reconcile_job(services.dbs, services.runner, user_id, export_id)
+    return reconcile_job(services.dbs, services.runner, user_id, export_id, services.progress)

@@ -92,15 +92,22 @@ def set_call_id(conn: sqlite3.Connection, export_id: str, call_id: str) -> None:
     conn.execute("UPDATE export_jobs SET modal_call_id = ? WHERE id = ?", (call_id, export_id))
 
 
-def claim_job(conn: sqlite3.Connection, export_id: str) -> dict | None:
-    """pending → processing, once. None when the job is gone or already claimed/finished."""
+def claim_job(conn: sqlite3.Connection, export_id: str,
+              call_id: str | None = None) -> dict | None:
+    """pending → processing, once, recording the claiming call. The same call claims again a
+    job it left `processing` (Modal restarts a preempted input as the same call). None when
+    the job is gone, finished, or held by another call."""
     row = conn.execute("SELECT * FROM export_jobs WHERE id = ?", (export_id,)).fetchone()
-    if row is None or row["status"] != ExportStatus.PENDING:
+    if row is None:
+        return None
+    restarted = (call_id is not None and row["status"] == ExportStatus.PROCESSING
+                 and row["modal_call_id"] == call_id)
+    if row["status"] != ExportStatus.PENDING and not restarted:
         return None
     conn.execute(
-        "UPDATE export_jobs SET status = ?, phase = ?, started_at = CURRENT_TIMESTAMP"
-        " WHERE id = ?",
-        (ExportStatus.PROCESSING.value, ExportPhase.DOWNLOAD.value, export_id),
+        "UPDATE export_jobs SET status = ?, phase = ?, started_at = CURRENT_TIMESTAMP,"
+        " modal_call_id = COALESCE(?, modal_call_id) WHERE id = ?",
+        (ExportStatus.PROCESSING.value, ExportPhase.DOWNLOAD.value, call_id, export_id),
     )
     return dict(row)
 
@@ -210,11 +217,15 @@ class JobProgress:
         self.labels = labels
         self.start, self.span = start, span
         self._last = -1.0
+        self._seq: int | None = None
 
     def _put(self, frame: dict) -> None:
-        previous = self.store.get(self.key) or {}
-        frame = {**self.labels.frame(), **frame, "seq": previous.get("seq", 0) + 1,
-                 "updated_at": time.time()}
+        # The worker is the frame's writer while the job runs: one read for the seq to go on
+        # from, then no Dict read per frame.
+        if self._seq is None:
+            self._seq = (self.store.get(self.key) or {}).get("seq", 0)
+        self._seq += 1
+        frame = {**self.labels.frame(), **frame, "seq": self._seq, "updated_at": time.time()}
         self.store.put(self.key, frame)
 
     def __call__(self, percent: float, phase: str, message: str) -> None:
@@ -305,18 +316,35 @@ def dead_job_verdict(row: dict, runner) -> str | None:
     return INTERRUPTED
 
 
-def reconcile_job(dbs, runner, user_id: str, export_id: str) -> dict:
+def reconcile_job(dbs, runner, user_id: str, export_id: str,
+                  progress: ProgressStore | None = None) -> dict:
     """The job row (with project_name), after marking it failed if its worker is gone.
-    Jobs never stay pending forever; nothing in memory is needed to report one."""
+    Jobs never stay pending forever; nothing in memory is needed to report one. With
+    `progress`, a terminal row whose live frame still says otherwise publishes its terminal
+    frame, so sockets never show a finished job as running."""
     row = dbs.read(user_id, lambda conn: job_with_project(conn, export_id))
-    if row["status"] in TERMINAL:
-        return row
-    verdict = dead_job_verdict(row, runner)
-    if verdict is None:
-        return row
+    if row["status"] not in TERMINAL:
+        verdict = dead_job_verdict(row, runner)
+        if verdict is None:
+            return row
 
-    def fail(conn: sqlite3.Connection) -> dict:
-        fail_job(conn, export_id, verdict)  # a no-op if the worker finished meanwhile
-        return job_with_project(conn, export_id)
+        def fail(conn: sqlite3.Connection) -> dict:
+            fail_job(conn, export_id, verdict)  # a no-op if the worker finished meanwhile
+            return job_with_project(conn, export_id)
 
-    return dbs.write(user_id, fail)
+        row = dbs.write(user_id, fail)
+    if progress is not None:
+        publish_terminal(progress, user_id, row)
+    return row
+
+
+def publish_terminal(progress: ProgressStore, user_id: str, row: dict) -> None:
+    """Make the live frame of a finished job its terminal frame (from the row) unless it
+    already is one."""
+    frame = frame_from_row(row)
+    if frame is None:
+        return
+    live = latest_frame(progress, user_id, row["id"]) or {}
+    if live.get("status") in TERMINAL:
+        return
+    progress.put(progress_key(user_id, row["id"]), {**frame, "seq": live.get("seq", 0) + 1})

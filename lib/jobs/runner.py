@@ -19,6 +19,13 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[str, dict], dict]
+_current_call = threading.local()
+
+
+def current_local_call_id() -> str | None:
+    """The LocalRunner call this thread runs (None outside one): the local counterpart of
+    `modal.current_function_call_id()`."""
+    return getattr(_current_call, "id", None)
 
 
 @dataclass(frozen=True)
@@ -68,17 +75,20 @@ class LocalRunner:
     def resume(self) -> None:
         self._gate.set()
 
-    def _run(self, job_name: str, payload: dict) -> dict:
+    def _run(self, job_name: str, payload: dict, call_id: str) -> dict:
         self._gate.wait()
+        _current_call.id = call_id
         try:
             return self._handler(job_name, payload)
         except Exception:
             log.exception("job %s failed", job_name)
             raise
+        finally:
+            _current_call.id = None
 
     def spawn(self, job_name: str, payload: dict) -> str:
         call_id = f"local-{uuid.uuid4().hex}"
-        future = self._pool.submit(self._run, job_name, payload)
+        future = self._pool.submit(self._run, job_name, payload, call_id)
         with self._lock:
             self._forget_finished()
             self._calls[call_id] = future
@@ -112,7 +122,7 @@ class LocalRunner:
             future.cancel()
 
     def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict:
-        future = self._pool.submit(self._run, job_name, payload)
+        future = self._pool.submit(self._run, job_name, payload, f"local-{uuid.uuid4().hex}")
         try:
             return future.result(timeout=timeout)
         except (FutureTimeout, CancelledError):
@@ -132,12 +142,23 @@ class LocalRunner:
 
 
 class ModalRunner:
-    """Jobs as calls of this app's Modal functions (one function per job body)."""
+    """Jobs as calls of this app's Modal functions (one function per job body).
+
+    `lookup(call_id)` gives the call's handle (`modal.FunctionCall.from_id` by default; tests
+    pass simulated calls that raise what the SDK raises)."""
 
     kind = "modal"
 
-    def __init__(self, functions: dict):
+    def __init__(self, functions: dict, lookup: Callable | None = None):
         self._functions = functions  # job name → modal.Function
+        self._lookup = lookup
+
+    def _call(self, call_id: str):
+        if self._lookup is not None:
+            return self._lookup(call_id)
+        import modal
+
+        return modal.FunctionCall.from_id(call_id)
 
     def _function(self, job_name: str):
         try:
@@ -149,15 +170,16 @@ class ModalRunner:
         return self._function(job_name).spawn(job_name, payload).object_id
 
     def status(self, call_id: str) -> CallState:
-        import modal
-        from modal.exception import NotFoundError, OutputExpiredError
+        from modal.exception import FunctionTimeoutError, NotFoundError, OutputExpiredError
 
         try:
-            result = modal.FunctionCall.from_id(call_id).get(timeout=0)
+            result = self._call(call_id).get(timeout=0)
         except OutputExpiredError:
             return CallState("unknown")
-        except TimeoutError:
-            return CallState("running")
+        except FunctionTimeoutError:  # a TimeoutError too: it must come before "not done"
+            return CallState("error", "The export ran past its time limit.")
+        except TimeoutError:  # get(timeout=0) on a call not done yet (job TimeoutErrors are
+            return CallState("running")  # re-raised as JobTimedOut by worker.handle)
         except NotFoundError:
             return CallState("unknown")
         except Exception as err:  # the job raised: its message is the error
@@ -165,9 +187,7 @@ class ModalRunner:
         return CallState("complete", result=result)
 
     def cancel(self, call_id: str) -> None:
-        import modal
-
-        modal.FunctionCall.from_id(call_id).cancel()
+        self._call(call_id).cancel()
 
     def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict:
         return self._function(job_name).remote(job_name, payload)

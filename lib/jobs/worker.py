@@ -18,9 +18,17 @@ from lib.db.sync import UserDatabases
 from lib.errors import DomainError, NotFound
 from lib.jobs.finalize import finalize_annotated, finalize_final_video, finalize_working_video
 from lib.jobs.progress_store import ProgressStore, publish_event
-from lib.jobs.records import JobLabels, JobProgress, claim_job, fail_job, legacy_ids
+from lib.jobs.records import (
+    JobLabels,
+    JobProgress,
+    claim_job,
+    fail_job,
+    job_with_project,
+    legacy_ids,
+    publish_terminal,
+)
 from lib.keys import Kind, new_name, object_key
-from lib.models import ExportPhase, ExportType, TaskStatus
+from lib.models import ExportPhase, ExportStatus, ExportType, TaskStatus
 from lib.overlay import before_after
 from lib.projects.extraction import task_matches_clip
 from lib.storage import ObjectStore
@@ -139,9 +147,14 @@ BODY_SHARE = 95.0
 
 def run_export(ctx: WorkerContext, payload: dict) -> dict:
     """Claim the job, run its body, upload (the body does), finalize, report. Never raises for
-    a failed export: the job row and the progress frames say what happened."""
+    a failed export: the job row and the progress frames say what happened.
+
+    `payload["call_id"]` is the runner's call: a restarted call (Modal re-runs a preempted
+    input as the same call) claims its own `processing` job again. A cancel or preemption
+    arrives as a BaseException; `finally` then removes what this attempt left behind."""
     user_id, export_id = payload["user_id"], payload["export_id"]
-    job = ctx.dbs.write(user_id, lambda conn: claim_job(conn, export_id))
+    call_id = payload.get("call_id")
+    job = ctx.dbs.write(user_id, lambda conn: claim_job(conn, export_id, call_id))
     if job is None:
         return {"status": "skipped", "export_id": export_id}
     job_type = ExportType(job["type"])
@@ -151,31 +164,52 @@ def run_export(ctx: WorkerContext, payload: dict) -> dict:
                        job["game_id"], job["game_name"])
     progress = JobProgress(ctx.progress, user_id, labels, start=0.0, span=BODY_SHARE)
     body_name, finalize = _EXPORTS[job_type]
-    progress(0, ExportPhase.DOWNLOAD.value, "Starting export")
+    over = False
     try:
-        result = as_dict(job_body(body_name)(spec, ctx.store, progress))
-    except Exception as err:
-        log.exception("export %s crashed", export_id)
-        result = {"status": "error", "error": f"The export failed unexpectedly: {err}."}
-    try:
-        if result.get("status") != "complete":
-            raise _Failed(result.get("error") or "The export failed.")
-        progress(100, ExportPhase.FINALIZING.value, "Saving the video")
-        video_id, filename = ctx.dbs.write(
-            user_id, lambda conn: finalize(conn, export_id, result, spec))
-    except Exception as err:
-        message = err.message if isinstance(err, DomainError | _Failed) else str(err)
-        if result.get("output_key"):
-            ctx.store.delete(result["output_key"])
+        progress(0, ExportPhase.DOWNLOAD.value, "Starting export")
+        try:
+            result = as_dict(job_body(body_name)(spec, ctx.store, progress))
+        except Exception as err:
+            log.exception("export %s crashed", export_id)
+            result = {"status": "error", "error": f"The export failed unexpectedly: {err}."}
+        try:
+            if result.get("status") != "complete":
+                raise _Failed(result.get("error") or "The export failed.")
+            progress(100, ExportPhase.FINALIZING.value, "Saving the video")
+            video_id, filename = ctx.dbs.write(
+                user_id, lambda conn: finalize(conn, export_id, result, spec))
+        except Exception as err:
+            message = err.message if isinstance(err, DomainError | _Failed) else str(err)
+            if result.get("output_key"):
+                ctx.store.delete(result["output_key"])
+            _cleanup(ctx, spec)
+            with contextlib.suppress(Exception):
+                ctx.dbs.write(user_id, lambda conn: fail_job(conn, export_id, message))
+            progress.error(message)
+            over = True
+            return {"status": "error", "export_id": export_id, "error": message}
+        over = True
         _cleanup(ctx, spec)
-        with contextlib.suppress(Exception):
-            ctx.dbs.write(user_id, lambda conn: fail_job(conn, export_id, message))
-        progress.error(message)
-        return {"status": "error", "export_id": export_id, "error": message}
-    _cleanup(ctx, spec)
-    progress.complete(video_id, filename, legacy_ids(job_type, video_id))
-    return {"status": "complete", "export_id": export_id, "output_video_id": video_id,
-            "output_filename": filename}
+        progress.complete(video_id, filename, legacy_ids(job_type, video_id))
+        return {"status": "complete", "export_id": export_id, "output_video_id": video_id,
+                "output_filename": filename}
+    finally:
+        if not over:
+            _interrupted(ctx, user_id, export_id, spec)
+
+
+def _interrupted(ctx: WorkerContext, user_id: str, export_id: str, spec: dict) -> None:
+    """Cleanup after a BaseException (cancel, preemption, shutdown) stopped the job. A job
+    still `processing` will be re-run by its call (preemption): its inputs stay. A job the
+    cancel already failed loses its inputs and partial output, and its terminal frame is
+    published. A job whose finalize committed keeps everything."""
+    with contextlib.suppress(Exception):
+        row = ctx.dbs.read(user_id, lambda conn: job_with_project(conn, export_id))
+        if row["status"] == ExportStatus.ERROR:
+            if spec.get("output_key"):
+                ctx.store.delete(spec["output_key"])
+            _cleanup(ctx, spec)
+        publish_terminal(ctx.progress, user_id, row)
 
 
 class _Failed(Exception):
@@ -249,9 +283,23 @@ JOB_FOR_EXPORT = {
 }
 
 
-def handle(ctx: WorkerContext, job_name: str, payload: dict) -> dict:
+class JobTimedOut(RuntimeError):
+    """A TimeoutError raised inside a job, re-raised under a type that a runner's "not done
+    yet" TimeoutError can never be mistaken for."""
+
+
+def handle(ctx: WorkerContext, job_name: str, payload: dict, call_id: str | None = None) -> dict:
+    """Run one job. `call_id` (the runner's id of this call) lets a restarted call re-claim
+    its own job. A builtin TimeoutError escaping the job becomes JobTimedOut: Modal's
+    `FunctionCall.get(timeout=0)` re-raises the job's exception, and a TimeoutError there
+    would read as "still running" forever."""
     try:
         handler = HANDLERS[job_name]
     except KeyError:
         raise ValueError(f"Unknown job {job_name!r}.") from None
-    return handler(ctx, payload)
+    if call_id is not None:
+        payload = {**payload, "call_id": call_id}
+    try:
+        return handler(ctx, payload)
+    except TimeoutError as err:
+        raise JobTimedOut(f"The {job_name} job timed out: {err or 'no answer in time'}.") from err

@@ -34,6 +34,8 @@ _MB = 1024 * 1024
 _TRANSFER = TransferConfig(multipart_threshold=64 * _MB, multipart_chunksize=16 * _MB)
 _UNAVAILABLE = "Storage is unreachable right now; please try again shortly."
 _TIMEOUT = "Storage did not answer in time; please try again shortly."
+# Bucket/credential problems: an operator's to fix, answered 503 with a sentence naming them.
+_CREDENTIALS = ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled")
 
 
 def _code(err: ClientError) -> tuple[str, int]:
@@ -96,6 +98,10 @@ class S3Store:
             return fn(Bucket=self.bucket, **kwargs)
         except ClientError as err:
             code, status = _code(err)
+            if code == "NoSuchBucket" or (key is None and status == 404):
+                raise StorageUnavailable(self._no_bucket()) from None
+            if code in _CREDENTIALS or status == 403:
+                raise StorageUnavailable(self._refused(code or str(status))) from None
             if code in ("NoSuchKey", "404", "NotFound") or status == 404:
                 raise ObjectNotFound(key or "") from None
             if code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412):
@@ -115,6 +121,14 @@ class S3Store:
             if sent_is_unknown:
                 raise StorageOutcomeUnknown(message) from err
             raise StorageUnavailable(message) from err
+
+    def _no_bucket(self) -> str:
+        return (f"The storage bucket {self.bucket!r} does not exist; create it, or fix"
+                " S3_BUCKET in the r2-credentials secret.")
+
+    def _refused(self, code: str) -> str:
+        return (f"Storage refused the credentials for bucket {self.bucket!r} ({code}); check"
+                " S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and the key's access to the bucket.")
 
     # -- protocol ----------------------------------------------------------------------
     def ping(self) -> None:

@@ -16,7 +16,6 @@ from lib.jobs.records import (
     acknowledge,
     active_jobs,
     fail_job,
-    frame_from_row,
     job_wire,
     latest_frame,
     output_kind,
@@ -35,7 +34,7 @@ def _reconciled(request: Request, user_id: str, rows: list[dict]) -> list[dict]:
     out = []
     for row in rows:
         if row["status"] not in TERMINAL:
-            row = reconcile_job(state.dbs, state.runner, user_id, row["id"])
+            row = reconcile_job(state.dbs, state.runner, user_id, row["id"], state.progress)
         out.append(job_wire(row, latest_frame(state.progress, user_id, row["id"])))
     return out
 
@@ -62,7 +61,7 @@ def acknowledge_jobs(db: Db, job_ids: list[str] = Body(...)) -> dict:
 @router.get("/{job_id}/modal-status")
 def modal_status(job_id: str, request: Request, user_id: CurrentUser) -> dict:
     state = request.app.state
-    row = reconcile_job(state.dbs, state.runner, user_id, job_id)
+    row = reconcile_job(state.dbs, state.runner, user_id, job_id, state.progress)
     if row["status"] == ExportStatus.COMPLETE:
         return {"status": "complete", "output_video_id": row["output_video_id"],
                 "output_filename": row["output_filename"],
@@ -77,11 +76,12 @@ def modal_status(job_id: str, request: Request, user_id: CurrentUser) -> dict:
 
 @router.post("/{job_id}/resume-progress")
 def resume_progress(job_id: str, request: Request, user_id: CurrentUser) -> dict:
-    """Re-publish the job's latest state so a reconnecting socket gets a frame at once."""
+    """Re-publish the job's latest state so a reconnecting socket gets a frame at once. A
+    finished job publishes its terminal frame from the row, never a stale running one."""
     state = request.app.state
-    row = reconcile_job(state.dbs, state.runner, user_id, job_id)
-    frame = latest_frame(state.progress, user_id, job_id) or frame_from_row(row)
-    if frame is not None:
+    row = reconcile_job(state.dbs, state.runner, user_id, job_id, state.progress)
+    frame = latest_frame(state.progress, user_id, job_id)
+    if frame is not None and row["status"] not in TERMINAL:
         state.progress.put(progress_key(user_id, job_id), {**frame, "seq": frame["seq"] + 1})
     return {"success": True, "status": row["status"]}
 
@@ -89,7 +89,7 @@ def resume_progress(job_id: str, request: Request, user_id: CurrentUser) -> dict
 @router.get("/{job_id}")
 def get_export(job_id: str, request: Request, user_id: CurrentUser) -> dict:
     state = request.app.state
-    row = reconcile_job(state.dbs, state.runner, user_id, job_id)
+    row = reconcile_job(state.dbs, state.runner, user_id, job_id, state.progress)
     return job_wire(row, latest_frame(state.progress, user_id, job_id))
 
 
@@ -105,8 +105,8 @@ async def cancel_export(job_id: str, request: Request, user_id: CurrentUser) -> 
     changed = await run_in_threadpool(
         state.dbs.write, user_id, lambda conn: fail_job(conn, job_id, message))
     if changed:
-        frame = latest_frame(state.progress, user_id, job_id) or {}
-        state.progress.put(progress_key(user_id, job_id), {
+        frame = await state.progress.aget(progress_key(user_id, job_id)) or {}
+        await state.progress.aput(progress_key(user_id, job_id), {
             **frame, "status": "error", "phase": "error", "error": message, "message": message,
             "seq": frame.get("seq", 0) + 1})
     return {"success": True, "cancelled": bool(changed), "status": "error"}

@@ -2,17 +2,20 @@
 and the annotated game video (#41).
 
 #33–#35 answer only when the output row exists (contract §0.1); #41 answers at once and
-completes over the WebSocket. On Modal, a request over 150 s continues through Modal's 303
-result-URL mechanism, which the browser follows.
+completes over the WebSocket. A wait longer than `REQUEST_BUDGET_S` (below Modal's 150 s
+cut) answers 303 to `GET /api/exports/{id}/result`, which waits again and answers as the
+export request would have; the browser follows 303s on its own (same origin: the editor is
+served by this app, web/editor.py). The job never depends on any of these requests.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -27,7 +30,7 @@ from lib.jobs.export_specs import (
     project_row,
     render_spec,
 )
-from lib.jobs.records import validate_export_id
+from lib.jobs.records import job_with_project, validate_export_id
 from lib.keys import Kind, new_name, object_key
 from lib.models import ExportStatus, ExportType
 from web.deps import CurrentUser, Db, Store, services
@@ -50,6 +53,39 @@ class OverlayRequest(BaseModel):
     effect_type: str = "original"
 
 
+def _answer_row(request: Request, row: dict) -> dict | JSONResponse:
+    """What #33/#34/#35 answer for a finished job (the result URL answers the same)."""
+    if row["status"] != ExportStatus.COMPLETE:
+        return _failed(row)
+    base = {"success": True, "export_id": row["id"], "filename": row["output_filename"]}
+    job_type = ExportType(row["type"])
+    if job_type == ExportType.FRAMING:
+        return {**base, "working_video_id": row["output_video_id"]}
+    if job_type == ExportType.MULTI_CLIP:
+        uploads = json.loads(row["input_data"] or "{}").get("spec", {}).get("uploads") or []
+        return {**base, "working_video_id": row["output_video_id"], "clip_count": len(uploads)}
+    if job_type == ExportType.OVERLAY:
+        return {**base, "final_video_id": row["output_video_id"],
+                "modal_used": request.app.state.runner.kind == "modal"}
+    return {**base, "output_video_id": row["output_video_id"], "status": row["status"]}
+
+
+async def _wait_and_answer(request: Request, user_id: str, export_id: str):
+    budget = request.app.state.settings.request_budget_s
+    row = await await_job(services(request), user_id, export_id, budget=budget)
+    if row is None:  # still running: the browser follows this and waits again
+        return RedirectResponse(f"/api/exports/{quote(export_id, safe='')}/result",
+                                status_code=303)
+    return _answer_row(request, row)
+
+
+@router.get("/api/exports/{export_id}/result")
+async def export_result(export_id: str, request: Request, user_id: CurrentUser, db: Db):
+    """Where a long export's request continues (303): waits up to the budget again."""
+    await run_in_threadpool(db.read, lambda conn: job_with_project(conn, export_id))  # 404
+    return await _wait_and_answer(request, user_id, export_id)
+
+
 def _failed(row: dict) -> JSONResponse:
     message = row["error"] or "The export failed."
     return JSONResponse({"detail": message, "error": message, "message": message,
@@ -69,11 +105,7 @@ async def render(body: RenderRequest, request: Request, user_id: CurrentUser):
                                  include_audio=body.include_audio, target_fps=body.target_fps),
         project_id=body.project_id,
     )
-    row = await await_job(services(request), user_id, body.export_id)
-    if row["status"] != ExportStatus.COMPLETE:
-        return _failed(row)
-    return {"success": True, "export_id": row["id"], "working_video_id": row["output_video_id"],
-            "filename": row["output_filename"]}
+    return await _wait_and_answer(request, user_id, body.export_id)
 
 
 def _form_int(form, key: str) -> int:
@@ -140,11 +172,7 @@ async def multi_clip(request: Request, user_id: CurrentUser, db: Db, store: Stor
         raise
     finally:
         await form.close()
-    row = await await_job(services(request), user_id, export_id)
-    if row["status"] != ExportStatus.COMPLETE:
-        return _failed(row)
-    return {"success": True, "export_id": export_id, "working_video_id": row["output_video_id"],
-            "filename": row["output_filename"], "clip_count": len(keys)}
+    return await _wait_and_answer(request, user_id, export_id)
 
 
 @router.post("/api/export/render-overlay")
@@ -156,12 +184,7 @@ async def render_overlay(body: OverlayRequest, request: Request, user_id: Curren
 
     await run_in_threadpool(start_job, services(request), user_id, body.export_id,
                             ExportType.OVERLAY, build, project_id=body.project_id)
-    row = await await_job(services(request), user_id, body.export_id)
-    if row["status"] != ExportStatus.COMPLETE:
-        return _failed(row)
-    return {"success": True, "export_id": row["id"], "final_video_id": row["output_video_id"],
-            "filename": row["output_filename"],
-            "modal_used": request.app.state.runner.kind == "modal"}
+    return await _wait_and_answer(request, user_id, body.export_id)
 
 
 @router.get("/api/export/projects/{project_id}/final-video")

@@ -86,6 +86,5 @@ async def health(request: Request) -> JSONResponse:
     body = {"status": "healthy" if healthy else "degraded",
             "storage_backend": probe.store.kind, **checks}
     if not healthy:
-        body["detail"] = ("Storage is unreachable right now." if checks["storage"] != "ok"
-                          else "The database engine is not working.")
+        body["detail"] = checks["storage"] if checks["storage"] != "ok" else checks["db"]
     return JSONResponse(body, status_code=200 if healthy else 503)

@@ -11,9 +11,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
-from lib.errors import DomainError, MediaError
+from lib.errors import DomainError
 from lib.overlay.before_after import availability, comparison_tracks
 from lib.overlay.data import (
     apply_overlay_action,
@@ -26,7 +26,7 @@ from lib.overlay.track_region import apply_tracked_region, track_region_spec
 from web.deps import CurrentUser, Db, JobRunner, Store
 from web.errors import ActionRoute, action_error
 from web.follow import TRACK_REGION, follow_keyframes
-from web.media import object_response
+from web.media import comparison_answer
 
 router = APIRouter(prefix="/api/export", tags=["overlay"])
 
@@ -94,14 +94,20 @@ def before_after_status(final_video_id: int, db: Db, store: Store,
 
 
 @router.post("/before-after/{final_video_id}")
-def render_before_after(final_video_id: int, request: Request, db: Db, store: Store,
-                        runner: JobRunner, user_id: CurrentUser) -> Response:
-    info = db.read(lambda conn: comparison_tracks(conn, final_video_id))
-    result = runner.call("before_after", {"user_id": user_id, "final_video_id": final_video_id})
-    if result.get("status") != "complete":
-        raise MediaError(result.get("error") or "The comparison video could not be made.")
-    key = result["output_key"]
-    response = object_response(store, key, request, filename=f"before_after_{info['name']}.mp4",
-                               attachment=True, media_type="video/mp4")
-    response.background = BackgroundTask(store.delete, key)  # a one-off render
-    return response
+async def render_before_after(final_video_id: int, request: Request, db: Db, store: Store,
+                              runner: JobRunner, user_id: CurrentUser) -> Response:
+    """#40: the comparison video as a blob. The job is spawned, never run inside the request:
+    past `REQUEST_BUDGET_S` the answer is a 303 to its result URL, which waits again."""
+    info = await run_in_threadpool(db.read, lambda conn: comparison_tracks(conn, final_video_id))
+    call_id = await run_in_threadpool(
+        runner.spawn, "before_after", {"user_id": user_id, "final_video_id": final_video_id})
+    return await comparison_answer(request, store, runner, user_id, final_video_id, call_id,
+                                   info["name"])
+
+
+@router.get("/before-after/{final_video_id}/result/{call_id}")
+async def before_after_result(final_video_id: int, call_id: str, request: Request, db: Db,
+                              store: Store, runner: JobRunner, user_id: CurrentUser) -> Response:
+    info = await run_in_threadpool(db.read, lambda conn: comparison_tracks(conn, final_video_id))
+    return await comparison_answer(request, store, runner, user_id, final_video_id, call_id,
+                                   info["name"])

@@ -1,7 +1,9 @@
 """WebSockets: export progress (W1) and extraction events (W2), per user.
 
 Workers publish to the ProgressStore (any container); these handlers follow only the
-current user's keys, so frames never reach another user's sockets.
+current user's keys, so frames never reach another user's sockets. They never read the store
+themselves: the app's ProgressHub polls each followed key once per container (async reads)
+and fans the frames out to the sockets.
 """
 
 from __future__ import annotations
@@ -9,19 +11,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from lib.errors import DomainError
-from lib.jobs.progress_store import events_after, latest_event_seq
-from lib.jobs.records import TERMINAL, frame_from_row, job_with_project, latest_frame
+from lib.jobs.records import (
+    TERMINAL,
+    frame_from_row,
+    job_with_project,
+    progress_key,
+    reconcile_job,
+)
 from web.deps import current_user
 
 router = APIRouter(tags=["websockets"])
 
-POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -63,31 +68,37 @@ async def export_progress(ws: WebSocket, export_id: str) -> None:
     if user_id is None:
         return
     await ws.accept()
-    progress = ws.app.state.progress
-    dbs = ws.app.state.dbs
+    state = ws.app.state
 
     async def row_frame() -> dict | None:
         try:
             row = await run_in_threadpool(
-                dbs.read, user_id, lambda conn: job_with_project(conn, export_id))
+                state.dbs.read, user_id, lambda conn: job_with_project(conn, export_id))
         except DomainError:
             return None
         return frame_from_row(row)
 
+    async def check_job() -> None:
+        """A frame that stopped moving: ask the runner (a dead worker's job is failed and
+        its terminal frame published for every socket)."""
+        with contextlib.suppress(DomainError):
+            await run_in_threadpool(reconcile_job, state.dbs, state.runner, user_id, export_id,
+                                    state.progress)
+
     async def sender() -> None:
-        last_seq, last_sent = None, 0.0
-        frame = latest_frame(progress, user_id, export_id) or await row_frame()
-        while True:
-            now = time.monotonic()
-            if frame is not None and (frame.get("seq") != last_seq
-                                      or now - last_sent >= KEEPALIVE_SECONDS):
-                await ws.send_text(json.dumps(frame))
-                last_seq, last_sent = frame.get("seq"), now
-                if frame.get("status") in TERMINAL:
-                    # Stay open (the client closes on a terminal frame); just stop polling.
-                    await asyncio.Event().wait()
-            await asyncio.sleep(POLL_SECONDS)
-            frame = latest_frame(progress, user_id, export_id) or frame
+        key = progress_key(user_id, export_id)
+        async with state.hub.follow_frames(key, on_stale=check_job) as frames:
+            frame = frames.get_nowait() if not frames.empty() else await row_frame()
+            while True:
+                if frame is not None:
+                    await ws.send_text(json.dumps(frame))
+                    if frame.get("status") in TERMINAL:
+                        # Stay open (the client closes on a terminal frame); stop following.
+                        break
+                # On a timeout the last frame goes again: a running job speaks every 15 s.
+                with contextlib.suppress(TimeoutError):
+                    frame = await asyncio.wait_for(frames.get(), KEEPALIVE_SECONDS)
+        await asyncio.Event().wait()
 
     with contextlib.suppress(WebSocketDisconnect):
         await _serve(ws, sender)
@@ -99,15 +110,12 @@ async def extraction_events(ws: WebSocket) -> None:
     if user_id is None:
         return
     await ws.accept()
-    progress = ws.app.state.progress
 
     async def sender() -> None:
-        seq = latest_event_seq(progress, user_id)
-        while True:
-            for event in events_after(progress, user_id, seq):
-                seq = event["seq"]
+        async with ws.app.state.hub.follow_events(user_id) as events:
+            while True:
+                event = await events.get()
                 await ws.send_text(json.dumps({k: v for k, v in event.items() if k != "seq"}))
-            await asyncio.sleep(POLL_SECONDS * 2)
 
     with contextlib.suppress(WebSocketDisconnect):
         await _serve(ws, sender)
