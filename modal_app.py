@@ -136,7 +136,7 @@ def _context():
         from lib.storage import make_store
 
         store = make_store(settings)
-        _CONTEXT[key] = WorkerContext(store, UserDatabases(store), _progress())
+        _CONTEXT[key] = WorkerContext(store, UserDatabases.from_settings(store, settings), _progress())
     return _CONTEXT[key]
 
 
