@@ -2,10 +2,11 @@
 
 Per output frame n (time n / fps) of a clip, the segment plan gives the source time s; the
 shown source frame is the last one at or before s (slow motion repeats frames evenly, fast
-motion skips them); the crop is the keyframe spline at s (editor ticks s * 30); the crop is
-resized to the output size by the upscaler. Clips are joined in the frame domain (cut, fade,
-dissolve) inside a single encode; the soundtrack (trim, atempo, cross-fades) is rendered by a
-parallel ffmpeg, cut to each clip's exact video length, so A/V stay within a frame.
+motion skips them); the crop is the keyframe spline at s (editor ticks s * 30), kept
+fractional; the upscaler resamples it to the output size (lib.media.resample, sub-pixel).
+Clips are joined in the frame domain (cut, fade, dissolve) inside a single encode; the
+soundtrack (trim, atempo, cross-fades) is rendered by a parallel ffmpeg, cut to each clip's
+exact video length, so A/V stay within a frame.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from lib.media import (
     FrameReader,
     MediaInfo,
     VideoEncoder,
-    Yuv420,
     local_input,
     media_error,
     mux,
@@ -36,6 +36,7 @@ from lib.media import (
 )
 from lib.media.frames import sample_frames
 from lib.media.probe import snap_rate
+from lib.media.resample import SourceCrop
 from lib.media.transitions import join
 from lib.storage.base import ObjectStore
 from lib.timeline.keyframes import CropTrack
@@ -186,23 +187,16 @@ def _clip_frames(clip: ClipPlan, rate: Fraction, upscaler: Upscaler, width: int,
     return upscaler.resize_stream(_crops(clip, rate), width, height)
 
 
-def _crops(clip: ClipPlan, rate: Fraction) -> Iterator[Yuv420]:
-    """The crop of the shown source frame for each output frame of the clip."""
+def _crops(clip: ClipPlan, rate: Fraction) -> Iterator[SourceCrop]:
+    """The shown source frame and its fractional crop box for each output frame of the clip."""
     info, plan = clip.info, clip.plan
     reader = FrameReader(clip.path, info, start=plan.source_start,
                          end=plan.source_end + 2.0 / info.fps)
     times = [plan.to_source(float(n / rate)) for n in range(clip.frames)]
-    src_w, src_h = info.display_width, info.display_height
     shown = sample_frames(iter(reader), iter(times), info.fps)
     for s in times:
         current = next(shown, None)
         if current is None:
             raise media_error(f"{clip.label} has no frames in its trim range.")
-        x, y, w, h = clip.crops.at(s).rounded(src_w, src_h)
-        planes = current.planes(info.rotation)
-        cx, cy = x // 2, y // 2
-        yield Yuv420(
-            planes.y[y : y + h, x : x + w],
-            planes.u[cy : cy + h // 2, cx : cx + w // 2],
-            planes.v[cy : cy + h // 2, cx : cx + w // 2],
-        )
+        box = clip.crops.at(s)
+        yield SourceCrop(current.planes(info.rotation), (box.x, box.y, box.width, box.height))
