@@ -136,7 +136,8 @@ def _context():
         from lib.storage import make_store
 
         store = make_store(settings)
-        _CONTEXT[key] = WorkerContext(store, UserDatabases.from_settings(store, settings), _progress())
+        dbs = UserDatabases.from_settings(store, settings)
+        _CONTEXT[key] = WorkerContext(store, dbs, _progress())
     return _CONTEXT[key]
 
 

@@ -33,6 +33,7 @@ import torch  # noqa: E402
 
 from functions import framing  # noqa: E402
 from lib.media import Yuv420  # noqa: E402
+from lib.media.resample import SourceCrop  # noqa: E402
 from lib.storage import LocalDirStore  # noqa: E402
 from lib.vision.choose import weights_location  # noqa: E402
 from lib.vision.sr import SrUpscaler  # noqa: E402
@@ -61,11 +62,13 @@ def peak_gflops(device: torch.device) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def crops(count: int) -> list[Yuv420]:
+def crops(count: int) -> list[SourceCrop]:
     rng = np.random.default_rng(0)
     base = rng.integers(16, 235, (IN_H + count, IN_W + count), dtype=np.uint8)
     chroma = rng.integers(64, 192, (IN_H // 2, IN_W // 2), dtype=np.uint8)
-    return [Yuv420(base[i : i + IN_H, i : i + IN_W], chroma, chroma[::-1]) for i in range(count)]
+    box = (0.0, 0.0, float(IN_W), float(IN_H))
+    return [SourceCrop(Yuv420(base[i : i + IN_H, i : i + IN_W], chroma, chroma[::-1]), box)
+            for i in range(count)]
 
 
 def stream_fps(sr: SrUpscaler, frames: int) -> float:

@@ -23,12 +23,11 @@ import av
 import numpy as np
 import torch
 import torch.nn.functional as F
-from av.video.reformatter import VideoReformatter
 
-from lib.media import Yuv420, new_frame, plane_views
+from lib.media import Yuv420
+from lib.media.resample import SourceCrop, resample_crop, resample_frame
 from lib.vision.sr_model import load_model, model_name
-from lib.vision.sr_plan import SrPlan, SrStats, even, even_crop, frame_bytes, plan_crop
-from lib.vision.upscale import LanczosUpscaler
+from lib.vision.sr_plan import SrPlan, SrStats, even, frame_bytes, plan_crop
 
 CPU_BATCH = 2  # CPU time per frame is flat in the batch size (measured 1-4)
 MAX_BATCH = 64
@@ -192,7 +191,7 @@ class SrUpscaler:
 
     # Stream ---------------------------------------------------------------------------------
 
-    def resize_stream(self, crops: Iterable[Yuv420], width: int, height: int
+    def resize_stream(self, crops: Iterable[SourceCrop], width: int, height: int
                       ) -> Iterator[av.VideoFrame]:
         # the largest model input this output can need
         tw, th = even(width / self.scale), even(height / self.scale)
@@ -223,20 +222,20 @@ class SrUpscaler:
             for t in workers:
                 t.join()
 
-    def _prepare(self, crops: Iterator[Yuv420], width: int, height: int, batch_size: int,
+    def _prepare(self, crops: Iterator[SourceCrop], width: int, height: int, batch_size: int,
                  inputs: _Pool, batches: queue.Queue, stop: threading.Event) -> None:
-        scaler, lanczos = VideoReformatter(), LanczosUpscaler()
         pending: _Batch | None = None
         try:
             for crop in crops:
-                plan = self.plan(crop.width, crop.height, width, height)
+                _, _, box_w, box_h = crop.box
+                plan = self.plan(max(2, round(box_w)), max(2, round(box_h)), width, height)
                 if pending is not None and plan != pending.plan:
                     if not _put(batches, pending, stop):
                         return
                     pending = None
                 if plan.model_input is None:
                     self.stats.frames_lanczos += 1
-                    frame = lanczos.resize(even_crop(crop), width, height)
+                    frame = resample_frame(crop.frame, crop.box, width, height)
                     if not _put(batches, [frame], stop):
                         return
                     continue
@@ -245,7 +244,7 @@ class SrUpscaler:
                     if slot is None:
                         return
                     pending = _Batch(slot, plan)
-                self._pack(pending, crop, scaler)
+                self._pack(pending, crop)
                 if pending.count == batch_size:
                     if not _put(batches, pending, stop):
                         return
@@ -260,15 +259,11 @@ class SrUpscaler:
             if close is not None:
                 close()
 
-    def _pack(self, batch: _Batch, crop: Yuv420, scaler: VideoReformatter) -> None:
-        """Write the crop, area-downscaled to the model's input size, as frame `batch.count`."""
+    def _pack(self, batch: _Batch, crop: SourceCrop) -> None:
+        """Write the crop, resampled from its sub-pixel box straight to the model's input size
+        (pre-filtered when that is smaller), as frame `batch.count`."""
         w, h = batch.plan.model_input or (0, 0)
-        planes = even_crop(crop)
-        if (planes.width, planes.height) != (w, h):
-            frame, dst = new_frame(planes.width, planes.height)
-            for d, s in zip(dst.planes(), planes.planes(), strict=True):
-                np.copyto(d, s)
-            planes = plane_views(scaler.reformat(frame, w, h, "yuv420p", interpolation="AREA"))
+        planes = resample_crop(crop.frame, crop.box, w, h)
         size, n_y, n_c = frame_bytes(w, h), h * w, (h // 2) * (w // 2)
         at = batch.count * size
         host = batch.slot.numpy()
@@ -279,7 +274,6 @@ class SrUpscaler:
 
     def _infer(self, width: int, height: int, inputs: _Pool, outputs: _Pool,
                batches: queue.Queue, results: queue.Queue, stop: threading.Event) -> None:
-        lanczos = LanczosUpscaler()
         in_flight: tuple | None = None
         try:
             with torch.inference_mode():
@@ -293,12 +287,12 @@ class SrUpscaler:
                         if launched is None:
                             return
                         if in_flight is not None:
-                            self._finish(in_flight, width, height, lanczos, inputs, outputs,
+                            self._finish(in_flight, width, height, inputs, outputs,
                                          results, stop)
                         in_flight = launched
                         continue
                     if in_flight is not None:
-                        self._finish(in_flight, width, height, lanczos, inputs, outputs,
+                        self._finish(in_flight, width, height, inputs, outputs,
                                      results, stop)
                         in_flight = None
                     _put(results, item, stop)
@@ -326,9 +320,8 @@ class SrUpscaler:
         self.stats.model_inputs[(w, h)] += n
         return batch, dest, event
 
-    def _finish(self, in_flight: tuple, width: int, height: int, lanczos: LanczosUpscaler,
-                inputs: _Pool, outputs: _Pool, results: queue.Queue, stop: threading.Event
-                ) -> None:
+    def _finish(self, in_flight: tuple, width: int, height: int, inputs: _Pool,
+                outputs: _Pool, results: queue.Queue, stop: threading.Event) -> None:
         batch, dest, event = in_flight
         if event is not None:
             event.synchronize()
@@ -342,6 +335,6 @@ class SrUpscaler:
             planes = Yuv420(host[at : at + n_y].reshape(oh, ow),
                             host[at + n_y : at + n_y + n_c].reshape(oh // 2, ow // 2),
                             host[at + n_y + n_c : at + size].reshape(oh // 2, ow // 2))
-            frames.append(lanczos.resize(planes, width, height))
+            frames.append(resample_frame(planes, (0.0, 0.0, float(ow), float(oh)), width, height))
         outputs.put(dest)
         _put(results, frames, stop)

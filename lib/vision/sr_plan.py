@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lib.media import Yuv420, new_frame
-
 
 def even(value: float) -> int:
     return max(2, 2 * round(value / 2))
@@ -66,13 +64,3 @@ def copy_plane(dst: np.ndarray, src: np.ndarray) -> None:
 def frame_bytes(w: int, h: int) -> int:
     return w * h + 2 * (h // 2) * (w // 2)
 
-
-def even_crop(crop: Yuv420) -> Yuv420:
-    """The crop with even sides (an odd last row/column dropped), chroma exactly half."""
-    w, h = max(2, crop.width - crop.width % 2), max(2, crop.height - crop.height % 2)
-    if (w, h) == (crop.width, crop.height) and crop.u.shape == (h // 2, w // 2):
-        return crop
-    _frame, planes = new_frame(w, h)
-    for d, s in zip(planes.planes(), crop.planes(), strict=True):
-        copy_plane(d, s)
-    return planes

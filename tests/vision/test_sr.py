@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lib.media import Yuv420, plane_views
+from lib.media.resample import SourceCrop
 from lib.vision.sr import SrUpscaler
 from lib.vision.sr_plan import plan_crop
 from lib.vision.upscale import LanczosUpscaler
@@ -21,14 +22,18 @@ def sr(anime_weights):
     return SrUpscaler.from_weights(*anime_weights, device="cpu")
 
 
-def scene(w: int, h: int, t: int) -> Yuv420:
-    """A moving pattern with edges and colour (frame t)."""
+def whole(frame: Yuv420) -> SourceCrop:
+    return SourceCrop(frame, (0.0, 0.0, float(frame.width), float(frame.height)))
+
+
+def scene(w: int, h: int, t: int) -> SourceCrop:
+    """A moving pattern with edges and colour (frame t), cropped whole."""
     yy, xx = np.mgrid[0:h, 0:w]
     y = (16 + (((xx + 3 * t) // 7 + yy // 9) % 2) * 180 + (xx * 30) // max(w, 1)).astype(np.uint8)
     cy, cx = np.mgrid[0 : h // 2, 0 : w // 2]
     u = (128 + 60 * np.sin((cx + t) / 5)).astype(np.uint8)
     v = (128 + 60 * np.cos(cy / 4)).astype(np.uint8)
-    return Yuv420(y, u, v)
+    return whole(Yuv420(y, u, v))
 
 
 def planes(frame):
@@ -106,9 +111,9 @@ def test_plan_never_upscales_before_the_model():
 ])
 def test_odd_sizes(sr, crop, out, model_in):
     w, h = crop
-    y = 100 + scene(w + 1, h + 1, 0).y[:h, :w] // 8  # mid grey: the colours stay in gamut
-    odd = Yuv420(y, np.full((h // 2, w // 2), 90, np.uint8), np.full((h // 2, w // 2), 160,
-                                                                       np.uint8))
+    y = 100 + scene(w + 1, h + 1, 0).frame.y[:h, :w] // 8  # mid grey: the colours stay in gamut
+    odd = whole(Yuv420(y, np.full((h // 2, w // 2), 90, np.uint8),
+                       np.full((h // 2, w // 2), 160, np.uint8)))
     shapes, handle = record_inputs(sr)
     try:
         (frame,) = sr.resize_stream([odd], *out)
