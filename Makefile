@@ -7,10 +7,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: serve test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(wildcard requirements/*.txt)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[media,dev]'
+	$(BIN)/python -m pip install -q -e '.[media,ai,dev]'
 	@touch $(STAMP)
 
 serve: $(STAMP)

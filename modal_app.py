@@ -21,14 +21,22 @@ EDITOR_REMOTE_DIR = "/root/editor"
 SR_WEIGHTS_URL = (
     "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.5.0/realesr-general-x4v3.pth"
 )
+SR_WEIGHTS_SHA256 = "8dc7edb9ac80ccdc30c3a5dca6616509367f05fbc184ad95b731f05bece96292"
 SR_WEIGHTS_PATH = "/models/realesr-general-x4v3.pth"
 # Modal's GPU hosts run a CUDA 12.x driver: the cu128 wheel of the pinned torch runs on it.
 TORCH_INDEX = "https://download.pytorch.org/whl/cu128"
 
-# The one switch for framing's hardware: False while framing is Lanczos-only (CPU media image,
-# no GPU billed); True in the commit that makes the SR path real (GPU image, weights loaded
-# once per container in FramingGpu.load).
-FRAMING_ON_GPU = False
+# The one switch for framing's hardware: the SR path is real, so framing runs on the GPU image
+# (weights loaded once per container in FramingGpu.load); False puts it back on the CPU media
+# image with Lanczos.
+FRAMING_ON_GPU = True
+# The GPU whose cost per output minute is lowest for the compact SR model and the detector:
+# T4. realesr-general-x4v3 at 202x360 is ~0.18 TFLOP per frame in fp16 (32 convs of 64
+# channels) and ~0.6 GB of activation traffic; a T4 (65 TFLOPS fp16 tensor, 320 GB/s) does that
+# in ~2-3 ms, i.e. hundreds of frames/s, far above the ~80 frames/s that decoding and x264 on
+# the container's CPUs sustain. A faster GPU (L4, A10G) would only wait longer on the CPU side
+# at a higher price per second, so T4 is the cheapest per output minute.
+VISION_GPU = "T4"
 
 
 def requirements(name: str) -> list[str]:
@@ -47,6 +55,7 @@ def requirements(name: str) -> list[str]:
 WEB_PACKAGES = requirements("web")
 MEDIA_PACKAGES = requirements("media")
 GPU_PACKAGES = requirements("gpu")
+_FROM_TORCH_INDEX = ("torch==", "torchvision==")
 
 
 def editor_build() -> Path | None:
@@ -82,15 +91,19 @@ media_image = (
 # GPU job bodies: torch (CUDA 12.8 build) + spandrel, the SR weights baked in at build.
 gpu_image = (
     modal.Image.debian_slim(python_version="3.11")
-    .pip_install(*WEB_PACKAGES, *MEDIA_PACKAGES)
-    .pip_install(*[p for p in GPU_PACKAGES if p.startswith("torch==")], index_url=TORCH_INDEX)
-    .pip_install(*[p for p in GPU_PACKAGES if not p.startswith("torch==")])
+    .pip_install(*WEB_PACKAGES, *[p for p in MEDIA_PACKAGES if not p.startswith("onnxruntime==")])
+    .pip_install(*[p for p in GPU_PACKAGES if p.startswith(_FROM_TORCH_INDEX)],
+                 index_url=TORCH_INDEX)
+    .pip_install(*[p for p in GPU_PACKAGES if not p.startswith(_FROM_TORCH_INDEX)])
+    # the weights, checked in the same build step: a changed release asset fails the build
     .run_commands(
         "mkdir -p /models",
-        "python -c \"import urllib.request as u; "
-        f"u.urlretrieve('{SR_WEIGHTS_URL}', '{SR_WEIGHTS_PATH}')\"",
+        "python -c \"import hashlib, urllib.request as u; "
+        f"u.urlretrieve('{SR_WEIGHTS_URL}', '{SR_WEIGHTS_PATH}'); "
+        f"d = hashlib.sha256(open('{SR_WEIGHTS_PATH}', 'rb').read()).hexdigest(); "
+        f"assert d == '{SR_WEIGHTS_SHA256}', 'realesr-general-x4v3.pth changed: ' + d\"",
     )
-    .env({"SR_WEIGHTS": SR_WEIGHTS_PATH})
+    .env({"SR_WEIGHTS": SR_WEIGHTS_PATH, "SR_WEIGHTS_SHA256": SR_WEIGHTS_SHA256})
     .add_local_python_source("lib", "functions")
     .add_local_dir(ROOT / "functions" / "assets", "/root/functions/assets")
 )
@@ -152,16 +165,14 @@ def _run(job_name: str, payload: dict) -> dict:
 # Containers: job functions scale from zero (a job pays its cold start once, minutes of
 # work follow); max_containers caps the bill of a burst (README, "Sizing").
 if FRAMING_ON_GPU:
-    @app.cls(image=gpu_image, secrets=secrets, gpu="L4", cpu=4.0, memory=8192, timeout=3600,
-             max_containers=10)
+    @app.cls(image=gpu_image, secrets=secrets, gpu=VISION_GPU, cpu=4.0, memory=8192,
+             timeout=3600, max_containers=10)
     class FramingGpu:
         @modal.enter()
         def load(self) -> None:
-            """Once per container, before any input: the upscaler (and its weights) loads
-            here; make_upscaler keeps it for the job calls of this container."""
-            from lib.vision.upscale import make_upscaler
-
-            make_upscaler("auto")
+            """Once per container, before any input: the SR weights and the person detector
+            load here; both are kept per process for the job calls of this container."""
+            _load_vision()
 
         @modal.method()
         def run(self, job_name: str, payload: dict) -> dict:
@@ -199,8 +210,33 @@ def before_after(job_name: str, payload: dict) -> dict:
     return _run(job_name, payload)
 
 
+@app.cls(image=gpu_image, secrets=secrets, gpu=VISION_GPU, cpu=2.0, memory=4096, timeout=900,
+         max_containers=10)
+class VisionGpu:
+    """Player detection and following (`detect`, `follow` jobs): the detector loads once."""
+
+    @modal.enter()
+    def load(self) -> None:
+        _load_vision(upscaler=False)
+
+    @modal.method()
+    def run(self, job_name: str, payload: dict) -> dict:
+        return _run(job_name, payload)
+
+
+def _load_vision(upscaler: bool = True) -> None:
+    from lib.vision.region_detect import shared_detector
+
+    shared_detector()
+    if upscaler:
+        from lib.vision.choose import choose_upscaler
+
+        choose_upscaler("auto")
+
+
+vision = VisionGpu().run
 JOB_FUNCTIONS = {"framing": framing, "overlay": overlay, "extract": extract, "compile": compile,
-                 "before_after": before_after}
+                 "before_after": before_after, "detect": vision, "follow": vision}
 
 
 def _services():
@@ -231,7 +267,7 @@ def ops(command: str, args: dict) -> dict:
     """Ad hoc operations run next to the data (see the entrypoints below)."""
     import os
 
-    from lib.jobs.records import ops as operations
+    from lib.jobs import ops as operations
 
     services = _services()
     if command == "mint_token":
@@ -240,7 +276,9 @@ def ops(command: str, args: dict) -> dict:
     fn = {"render_project": operations.render_project,
           "overlay_project": operations.overlay_project,
           "extract_clip": operations.extract_clip,
-          "inspect_user_db": operations.inspect_user_db}[command]
+          "inspect_user_db": operations.inspect_user_db,
+          "detect": operations.detect,
+          "auto_frame": operations.auto_frame}[command]
     return fn(services, **args)
 
 
@@ -268,3 +306,42 @@ def inspect_user_db(user: str):
 @app.local_entrypoint()
 def mint_token(user: str, days: int = 30):
     print(ops.remote("mint_token", {"user_id": user, "days": days})["token"])
+
+
+@app.local_entrypoint()
+def detect(user: str, project: int, t: str = "0", confidence: float = 0.5):
+    """Players in a project's working video at the times `t` (comma-separated seconds)."""
+    times = [float(v) for v in t.split(",")]
+    print(ops.remote("detect", {"user_id": user, "project_id": project, "timestamps": times,
+                                "confidence": confidence}))
+
+
+@app.local_entrypoint()
+def auto_frame(user: str, project: int, clip: int, frame: int, box: str):
+    """Follow the player in `box` ("x,y,width,height", source pixels) from editor tick
+    `frame` of a working clip: its crop keyframes become one new framing version."""
+    x, y, w, h = (float(v) for v in box.split(","))
+    print(ops.remote("auto_frame", {"user_id": user, "project_id": project, "clip_id": clip,
+                                    "frame": frame,
+                                    "box": {"x": x, "y": y, "width": w, "height": h}}))
+
+
+bench_image = gpu_image.add_local_python_source("tests").add_local_dir(
+    ROOT / "bench", "/root/bench")
+
+
+@app.function(image=bench_image, gpu=VISION_GPU, cpu=4.0, memory=8192, timeout=1800)
+def upscale_bench_remote() -> str:
+    """bench/upscale.py on the GPU: its output, ending with the RESULT line."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "/root/bench/upscale.py"], capture_output=True,
+                         text=True, cwd="/root")
+    return run.stdout + run.stderr
+
+
+@app.local_entrypoint()
+def upscale_bench():
+    print(upscale_bench_remote.remote())
+

@@ -7,7 +7,9 @@ import time
 
 from lib.auth import mint_token
 from lib.jobs.control import JobServices, start_job, wait_job
+from lib.jobs.detect_ops import detect_players, video_key
 from lib.jobs.export_specs import before_after_tracks, overlay_spec, render_spec
+from lib.jobs.follow_ops import auto_frame_clip
 from lib.keys import database_key
 from lib.models import ExportType
 from lib.projects.extraction import enqueue
@@ -72,6 +74,20 @@ def inspect_user_db(services: JobServices, user_id: str) -> dict:
         }
 
     return services.dbs.read(user_id, read)
+
+
+def detect(services: JobServices, user_id: str, project_id: int,
+           timestamps: list[float], confidence: float = 0.5) -> dict:
+    """Players in a project's working video (what POST /api/detect/players answers)."""
+    key = services.dbs.read(user_id, lambda conn: video_key(conn, user_id,
+                                                            project_id=project_id))
+    return detect_players(services.runner, key, timestamps=timestamps, confidence=confidence)
+
+
+def auto_frame(services: JobServices, user_id: str, project_id: int, clip_id: int,
+               frame: int, box: dict) -> dict:
+    """The `auto_frame` gesture on one working clip, outside a request."""
+    return auto_frame_clip(services, user_id, project_id, clip_id, frame, box)
 
 
 def session_token(secret: str, user_id: str, days: int = 30) -> str:

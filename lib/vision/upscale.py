@@ -41,11 +41,3 @@ class LanczosUpscaler:
                       ) -> Iterator[av.VideoFrame]:
         for crop in crops:
             yield self.resize(crop, width, height)
-
-
-def make_upscaler(preference: str = "auto") -> Upscaler:
-    """The best upscaler this machine can run. Only Lanczos exists on CPU; a GPU model plugs in
-    here (selected when its weights and a GPU are present)."""
-    if preference not in ("auto", "lanczos"):
-        raise ValueError(f"Unknown upscaler {preference!r}.")
-    return LanczosUpscaler()

@@ -79,7 +79,7 @@ def _pins(name: str) -> dict[str, str]:
 
 
 def test_images_are_pinned_to_the_versions_tested():
-    for name in ("web", "media", "gpu", "dev"):
+    for name in ("web", "media", "ai", "dev"):  # gpu.txt: CUDA builds, in the GPU image only
         for package, version in _pins(name).items():
             installed = importlib.metadata.version(package)
             assert installed.split("+")[0] == version, (package, installed, version)
@@ -96,7 +96,7 @@ def test_pyproject_reads_the_same_lists():
     dynamic = project["tool"]["setuptools"]["dynamic"]
     assert dynamic["dependencies"]["file"] == ["requirements/web.txt"]
     extras = dynamic["optional-dependencies"]
-    for extra in ("media", "gpu", "dev"):
+    for extra in ("media", "ai", "gpu", "dev"):
         assert extras[extra]["file"] == [f"requirements/{extra}.txt"]
 
 
@@ -110,11 +110,15 @@ def test_local_paths_are_relative_to_the_file_not_the_cwd(tmp_path):
     assert out.stdout.split() == [str(ROOT), str(len(modal_app.MEDIA_PACKAGES))]
 
 
-def test_framing_runs_on_the_cpu_media_image_until_sr_lands():
-    assert modal_app.FRAMING_ON_GPU is False
-    spec = modal_app.framing._spec_
-    assert spec.gpus is None
-    assert spec.image is modal_app.overlay._spec_.image  # the media image
+def test_framing_and_vision_run_on_the_gpu_image():
+    """The SR path is real: framing runs on the GPU class (T4), as do detect and follow."""
+    assert modal_app.FRAMING_ON_GPU is True
+    for cls in (modal_app.FramingGpu, modal_app.VisionGpu):
+        spec = cls._get_class_service_function()._spec_
+        assert spec.gpus == "T4"
+        assert "load" in vars(cls._get_user_cls())  # models load once, in @modal.enter
+    assert modal_app.JOB_FUNCTIONS["detect"] is modal_app.JOB_FUNCTIONS["follow"]
+    assert "onnxruntime-gpu==" in " ".join(modal_app.GPU_PACKAGES)
 
 
 def test_editor_build_goes_into_the_web_image(tmp_path, monkeypatch):
@@ -127,23 +131,20 @@ def test_editor_build_goes_into_the_web_image(tmp_path, monkeypatch):
     assert modal_app.editor_build() is None
 
 
-def test_the_gpu_switch_builds_the_gpu_class(tmp_path):
-    """FRAMING_ON_GPU=True (the SR commit) gives an L4 class loading its model in
-    @modal.enter, on the image whose torch comes from the CUDA 12.8 index."""
+def test_the_switch_puts_framing_back_on_the_cpu_media_image(tmp_path):
+    """FRAMING_ON_GPU=False gives a plain function on the CPU media image (Lanczos)."""
     code = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 from pathlib import Path
 path = Path({str(ROOT / "modal_app.py")!r})
-src = path.read_text().replace("FRAMING_ON_GPU = False", "FRAMING_ON_GPU = True")
-ns = {{"__name__": "modal_app_gpu", "__file__": str(path)}}
+src = path.read_text().replace("FRAMING_ON_GPU = True", "FRAMING_ON_GPU = False")
+ns = {{"__name__": "modal_app_cpu", "__file__": str(path)}}
 exec(compile(src, str(path), "exec"), ns)
-spec = ns["FramingGpu"]._get_class_service_function()._spec_
-user = ns["FramingGpu"]._get_user_cls()
-print(spec.gpus, spec.memory, "load" in vars(user),
-      ns["TORCH_INDEX"].endswith("/cu128"))
+spec = ns["framing"]._spec_
+print(spec.gpus, spec.image is ns["overlay"]._spec_.image, ns["TORCH_INDEX"].endswith("/cu128"))
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["L4", "8192", "True", "True"]
+    assert out.stdout.split() == ["None", "True", "True"]
