@@ -24,6 +24,7 @@ from lib.overlay.data import (
 )
 from web.deps import CurrentUser, Db, JobRunner, Store
 from web.errors import ActionRoute, action_error
+from web.fields import PathId
 from web.media import object_response
 
 router = APIRouter(prefix="/api/export", tags=["overlay"])
@@ -45,7 +46,7 @@ class OverlayDataBody(BaseModel):
 
 
 @router.get("/projects/{project_id}/overlay-data")
-def get_overlay_data(project_id: int, db: Db) -> dict:
+def get_overlay_data(project_id: PathId, db: Db) -> dict:
     data = db.read(lambda conn: read_overlay_data(conn, project_id))
     if data.restored:
         data = db.write(lambda conn: persist_restored_regions(conn, project_id))
@@ -53,13 +54,13 @@ def get_overlay_data(project_id: int, db: Db) -> dict:
 
 
 @router.put("/projects/{project_id}/overlay-data")
-def put_overlay_data(project_id: int, body: OverlayDataBody, db: Db) -> dict:
+def put_overlay_data(project_id: PathId, body: OverlayDataBody, db: Db) -> dict:
     return db.write(lambda conn: replace_overlay_data(
         conn, project_id, body.highlights_data, body.effect_type, body.text_overlays))
 
 
 @actions.post("/projects/{project_id}/overlay/actions")
-def overlay_action(project_id: int, body: OverlayActionBody, db: Db) -> Any:
+def overlay_action(project_id: PathId, body: OverlayActionBody, db: Db) -> Any:
     try:
         return db.write(lambda conn: apply_overlay_action(
             conn, project_id, body.action, body.target, body.data))
@@ -75,7 +76,7 @@ router.include_router(actions)
 
 
 @router.get("/before-after/{final_video_id}/status")
-def before_after_status(final_video_id: int, db: Db, store: Store,
+def before_after_status(final_video_id: PathId, db: Db, store: Store,
                         user_id: CurrentUser) -> Any:
     try:
         info = db.read(lambda conn: comparison_tracks(conn, final_video_id))
@@ -86,7 +87,7 @@ def before_after_status(final_video_id: int, db: Db, store: Store,
 
 
 @router.post("/before-after/{final_video_id}")
-def render_before_after(final_video_id: int, request: Request, db: Db, store: Store,
+def render_before_after(final_video_id: PathId, request: Request, db: Db, store: Store,
                         runner: JobRunner, user_id: CurrentUser) -> Response:
     info = db.read(lambda conn: comparison_tracks(conn, final_video_id))
     result = runner.call("before_after", {"user_id": user_id, "final_video_id": final_video_id})
