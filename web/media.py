@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from lib.config import Settings
+from lib.disposition import content_disposition
 from lib.errors import NotFound
 from lib.keys import Kind, object_key
 from lib.storage import ObjectStore, content_type_for
@@ -31,11 +32,6 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     if start >= size:
         return "invalid"
     return start, min(end, size - 1)
-
-
-def content_disposition(filename: str, attachment: bool = True) -> str:
-    safe = re.sub(r'["\\\r\n]', "_", filename)
-    return f'{"attachment" if attachment else "inline"}; filename="{safe}"'
 
 
 def object_response(

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from lib.disposition import content_disposition
 from lib.errors import BadRequest, NotFound
 from lib.keys import Kind, new_name, object_key
 from lib.library import games as games_lib
@@ -28,7 +29,7 @@ from lib.names import game_display_name
 from lib.storage import content_type_for
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
 from web.fields import ClipBody, Count, PathId, Seconds
-from web.media import content_disposition, playable_url, redirect_or_serve
+from web.media import playable_url, redirect_or_serve
 
 router = APIRouter(prefix="/api/games", tags=["games"])
 

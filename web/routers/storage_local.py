@@ -21,10 +21,11 @@ from web.media import object_response
 router = APIRouter(tags=["storage"])
 
 
-def _check(store, settings, method: str, key: str, exp: int, sig: str) -> None:
+def _check(store, settings, method: str, key: str, exp: int, sig: str,
+           filename: str | None = None) -> None:
     if store.kind != "local":
         raise NotFound("Local storage URLs are not served by this deployment.")
-    if not verify_local_url(settings.url_secret, method, key, exp, sig):
+    if not verify_local_url(settings.url_secret, method, key, exp, sig, filename):
         raise Forbidden("This storage link is invalid or has expired.")
 
 
@@ -33,7 +34,7 @@ def get_object(
     key: str, request: Request, store: Store, settings: AppSettings,
     exp: int = Query(...), sig: str = Query(...), filename: str | None = None,
 ) -> Response:
-    _check(store, settings, "GET", key, exp, sig)
+    _check(store, settings, "GET", key, exp, sig, filename)
     return object_response(store, key, request, filename=filename, attachment=bool(filename))
 
 
