@@ -36,6 +36,11 @@ class Settings:
     db_cache_size: int = 64
     db_write_attempts: int = 12
     presign_seconds: int = 7 * 24 * 3600
+    # Input bounds (README "Limits"): request bodies and upload grants.
+    upload_url_seconds: int = 15 * 60
+    max_json_bytes: int = 1024 * 1024
+    max_video_upload_bytes: int = 16 * 1024**3
+    max_clip_upload_bytes: int = 2 * 1024**3
     url_secret: str = "local-dev-url-secret"
     cors_origins: tuple[str, ...] = ("http://localhost:5173", "http://localhost:3000")
     extra: dict = field(default_factory=dict)
@@ -64,6 +69,10 @@ class Settings:
             db_cache_size=_env_int("DB_CACHE_SIZE", 64),
             db_write_attempts=_env_int("DB_WRITE_ATTEMPTS", 12),
             presign_seconds=_env_int("PRESIGN_SECONDS", 7 * 24 * 3600),
+            upload_url_seconds=_env_int("UPLOAD_URL_SECONDS", 15 * 60),
+            max_json_bytes=_env_int("MAX_JSON_BYTES", 1024 * 1024),
+            max_video_upload_bytes=_env_int("MAX_VIDEO_UPLOAD_BYTES", 16 * 1024**3),
+            max_clip_upload_bytes=_env_int("MAX_CLIP_UPLOAD_BYTES", 2 * 1024**3),
             url_secret=_env("URL_SECRET") or _env("AUTH_SECRET") or "local-dev-url-secret",
             cors_origins=tuple(o.strip() for o in origins.split(","))
             if origins

@@ -13,6 +13,7 @@ from lib.jobs.progress_store import MemoryProgressStore, ProgressStore
 from lib.jobs.runner import LocalRunner, Runner
 from lib.jobs.worker import WorkerContext, handle
 from lib.storage import ObjectStore, make_store
+from web.body_limits import BodyLimits
 from web.errors import install_error_handlers
 from web.routers import (
     auth,
@@ -56,6 +57,7 @@ def create_app(
         runner = LocalRunner(lambda name, payload: handle(context, name, payload),
                              workers=settings.runner_workers)
     app.state.runner = runner
+    app.add_middleware(BodyLimits, settings=settings)  # inside CORS: its 413s carry CORS headers
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
