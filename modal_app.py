@@ -110,8 +110,14 @@ def before_after(job_name: str, payload: dict) -> dict:
     return _run(job_name, payload)
 
 
+@app.function(image=media_image, secrets=secrets, cpu=1.0, memory=1024, timeout=180)
+def verify_upload(job_name: str, payload: dict) -> dict:
+    """The upload probe (lib.media.verify): reads headers and first frames only."""
+    return _run(job_name, payload)
+
+
 JOB_FUNCTIONS = {"framing": framing, "overlay": overlay, "extract": extract, "compile": compile,
-                 "before_after": before_after}
+                 "before_after": before_after, "verify_upload": verify_upload}
 
 
 def _services():

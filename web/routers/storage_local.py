@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from lib.errors import Forbidden, NotFound
+from lib.errors import Forbidden, NotFound, VersionConflict
 from lib.storage.local import verify_local_url
 from web.deps import AppSettings, Store
 from web.media import object_response
@@ -44,6 +44,8 @@ async def put_object(
     exp: int = Query(...), sig: str = Query(...),
 ) -> Response:
     _check(store, settings, "PUT", key, exp, sig)
+    if store.head(key) is not None:  # an upload grant is for one object, written once
+        raise VersionConflict("This upload link was already used; ask for a new one.")
     fd, tmp = tempfile.mkstemp(prefix="upload-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as fh:

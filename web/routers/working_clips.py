@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lib.errors import BadRequest
 from lib.keys import Kind, new_name, object_key
+from lib.library.upload_check import verify_upload
 from lib.projects.clip_versions import require_project
 from lib.projects.extraction import dispatch
 from lib.projects.working_clips import (
@@ -86,7 +87,7 @@ def upload_clip(
     tags: str | None = Form(None),
     notes: str = Form(""),
     *,
-    db: Db, user_id: CurrentUser, store: Store,
+    db: Db, user_id: CurrentUser, store: Store, runner: JobRunner,
 ) -> dict:
     """#19: the file is stored first, then the rows that point at it are committed."""
     tag_list = parse_tags_field(tags)
@@ -97,6 +98,7 @@ def upload_clip(
     filename = new_name(ext if ext in UPLOAD_EXTENSIONS else ".mp4")
     key = object_key(user_id, Kind.RAW_CLIPS, filename)
     store.upload_stream(key, file.file, content_type=content_type_for(key))
+    verify_upload(store, runner, key)  # a refused file is removed
     try:
         clip_id = db.write(lambda conn: create_uploaded_clip(
             conn, project_id, filename, name=name, rating=rating, tags=tag_list, notes=notes))
