@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Protocol
 
 from lib.errors import BadRequest, DomainError, StorageUnavailable
-from lib.jobs.runner import Runner
 from lib.library.games import NOT_A_VIDEO, SNIFF_BYTES, video_extension
 from lib.storage import ObjectNotFound, ObjectStore
 
 PROBE_TIMEOUT = 120.0
 RECEIPT_SUFFIX = ".verified"
+
+
+class Caller(Protocol):
+    """What the check needs of a job runner (lib.jobs.runner.Runner has it)."""
+
+    def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict: ...
 
 
 class VideoChanged(DomainError):
@@ -39,7 +45,7 @@ def sniff(store: ObjectStore, key: str) -> str:
     return ext
 
 
-def verify_upload(store: ObjectStore, runner: Runner, key: str) -> dict:
+def verify_upload(store: ObjectStore, runner: Caller, key: str) -> dict:
     """Sniff + probe the stored object `key`: {duration, width, height, size, etag}.
     Any refusal deletes the object and raises BadRequest with the probe's sentence."""
     sniff(store, key)
