@@ -15,6 +15,7 @@ from lib.jobs.worker import WorkerContext, handle
 from lib.storage import ObjectStore, make_store
 from web.body_limits import BodyLimits
 from web.errors import install_error_handlers
+from web.openapi import install_openapi
 from web.routers import (
     auth,
     downloads,
@@ -70,5 +71,6 @@ def create_app(
                working_clips, exports, export_jobs, ws, overlay, downloads)
     for module in routers:
         app.include_router(module.router)
+    install_openapi(app)
     logging.getLogger("reel_ballers").setLevel(logging.INFO)
     return app
