@@ -9,6 +9,7 @@ result-URL mechanism, which the browser follows.
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from fastapi import APIRouter, Request
@@ -94,9 +95,12 @@ def _form_float(form, key: str) -> float | None:
     if value in (None, ""):
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise BadRequest(f"{key} must be a number.") from None
+    if not math.isfinite(number):
+        raise BadRequest(f"{key} must be a finite number.")
+    return number
 
 
 _VIDEO_FIELD = re.compile(r"^video_(\d+)$")
