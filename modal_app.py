@@ -210,6 +210,13 @@ def before_after(job_name: str, payload: dict) -> dict:
     return _run(job_name, payload)
 
 
+@app.function(image=media_image, secrets=secrets, cpu=1.0, memory=1024, timeout=180)
+def verify_upload(job_name: str, payload: dict) -> dict:
+    """The upload probe (lib.media.verify): reads headers and first frames only."""
+    return _run(job_name, payload)
+
+
+
 @app.cls(image=gpu_image, secrets=secrets, gpu=VISION_GPU, cpu=2.0, memory=4096, timeout=900,
          max_containers=10)
 class VisionGpu:
@@ -236,7 +243,8 @@ def _load_vision(upscaler: bool = True) -> None:
 
 vision = VisionGpu().run
 JOB_FUNCTIONS = {"framing": framing, "overlay": overlay, "extract": extract, "compile": compile,
-                 "before_after": before_after, "detect": vision, "follow": vision}
+                 "before_after": before_after, "detect": vision, "follow": vision,
+                 "verify_upload": verify_upload}
 
 
 def _services():

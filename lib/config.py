@@ -48,6 +48,11 @@ class Settings:
     db_connect_timeout_s: float = 2.0  # database objects; media keep long, streamed timeouts
     db_read_timeout_s: float = 3.0
     presign_seconds: int = 7 * 24 * 3600
+    # Input bounds (README "Limits"): request bodies and upload grants.
+    upload_url_seconds: int = 15 * 60
+    max_json_bytes: int = 1024 * 1024
+    max_video_upload_bytes: int = 16 * 1024**3
+    max_clip_upload_bytes: int = 2 * 1024**3
     url_secret: str = DEV_URL_SECRET
     cors_origins: tuple[str, ...] = ("http://localhost:5173", "http://localhost:3000")
     editor_dir: Path | None = None  # a built editor to serve same-origin (web/editor.py)
@@ -84,6 +89,10 @@ class Settings:
             db_connect_timeout_s=_env_float("DB_CONNECT_TIMEOUT_S", 2.0),
             db_read_timeout_s=_env_float("DB_READ_TIMEOUT_S", 3.0),
             presign_seconds=_env_int("PRESIGN_SECONDS", 7 * 24 * 3600),
+            upload_url_seconds=_env_int("UPLOAD_URL_SECONDS", 15 * 60),
+            max_json_bytes=_env_int("MAX_JSON_BYTES", 1024 * 1024),
+            max_video_upload_bytes=_env_int("MAX_VIDEO_UPLOAD_BYTES", 16 * 1024**3),
+            max_clip_upload_bytes=_env_int("MAX_CLIP_UPLOAD_BYTES", 2 * 1024**3),
             url_secret=_env("URL_SECRET") or _env("AUTH_SECRET") or DEV_URL_SECRET,
             cors_origins=tuple(o.strip() for o in origins.split(","))
             if origins

@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from lib.errors import BadRequest
 
+# SQLite INTEGER is 64-bit signed: a larger id names no row and cannot even be bound.
+MAX_ROW_ID = 2**63 - 1
 USER_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,200}\Z")
 _EXT_RE = re.compile(r"^\.[A-Za-z0-9]{1,8}\Z")
@@ -37,6 +39,17 @@ def validate_user_id(user_id: str) -> str:
     if not isinstance(user_id, str) or not USER_ID_RE.match(user_id):
         raise BadRequest("User id must be 1-64 characters of letters, digits, '_' or '-'.")
     return user_id
+
+
+def row_id(value: object, what: str) -> int:
+    """`value` as a row id (an integer in SQLite's range, not negative), else BadRequest."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise BadRequest(f"{what} must be an integer.") from None
+    if not 0 <= number <= MAX_ROW_ID:
+        raise BadRequest(f"{what} must be between 0 and {MAX_ROW_ID}.")
+    return number
 
 
 def new_name(ext: str = ".mp4", prefix: str = "") -> str:

@@ -69,7 +69,9 @@ def execute(api, sql: str, params: tuple = (), user: str = "a") -> None:
 
 
 def game_objects(api, user: str = "a") -> list[str]:
-    return [i.key for i in api.store.list(f"{user}/{Kind.GAMES.value}/")]
+    """The game videos stored (their `.verified` receipts left out)."""
+    return [i.key for i in api.store.list(f"{user}/{Kind.GAMES.value}/")
+            if not i.key.endswith(".verified")]
 
 
 def clip_key(user: str, name: str) -> str:

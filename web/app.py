@@ -14,8 +14,10 @@ from lib.jobs.progress_store import MemoryProgressStore, ProgressStore
 from lib.jobs.runner import LocalRunner, Runner, current_local_call_id
 from lib.jobs.worker import WorkerContext, handle
 from lib.storage import ObjectStore, make_store
+from web.body_limits import BodyLimits
 from web.editor import install_editor
 from web.errors import install_error_handlers
+from web.openapi import install_openapi
 from web.routers import (
     auth,
     detect,
@@ -60,6 +62,7 @@ def create_app(
             lambda name, payload: handle(context, name, payload, current_local_call_id()),
             workers=settings.runner_workers)
     app.state.runner = runner
+    app.add_middleware(BodyLimits, settings=settings)  # inside CORS: its 413s carry CORS headers
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
@@ -72,6 +75,7 @@ def create_app(
                working_clips, exports, export_jobs, ws, overlay, downloads, detect)
     for module in routers:
         app.include_router(module.router)
+    install_openapi(app)
     if settings.editor_dir is not None:  # last: the SPA fallback never shadows a route
         install_editor(app, settings.editor_dir)
     logging.getLogger("reel_ballers").setLevel(logging.INFO)

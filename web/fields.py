@@ -1,19 +1,21 @@
-"""Validated types shared by the library/annotate routers (bad values answer 422)."""
+"""Validated types shared by the routers (bad values answer 422)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Form, Path
 from pydantic import BaseModel, Field
 
+from lib.keys import MAX_ROW_ID
 from lib.library.annotations import ClipInput
 
-MAX_SQL_INT = 2**63 - 1  # SQLite INTEGER; larger ids can exist nowhere
-
-PathId = Annotated[int, Path(ge=0, le=MAX_SQL_INT)]
-RowId = Annotated[int, Field(ge=0, le=MAX_SQL_INT)]
-Count = Annotated[int, Field(ge=0, le=MAX_SQL_INT)]
+# The one id type of the API (bounds from lib.keys, which validates ids outside pydantic).
+PathId = Annotated[int, Path(ge=0, le=MAX_ROW_ID)]
+RowId = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
+FormId = Annotated[int, Form(ge=0, le=MAX_ROW_ID)]
+RowIds = Annotated[list[RowId], Field(max_length=10_000)]
+Count = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Rating = Annotated[int, Field(ge=1, le=5)]
 

@@ -13,6 +13,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from lib.config import Settings
+from lib.disposition import content_disposition
 from lib.errors import MediaError, NotFound
 from lib.keys import Kind, object_key
 from lib.storage import ObjectStore, content_type_for
@@ -35,11 +36,6 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     if start >= size:
         return "invalid"
     return start, min(end, size - 1)
-
-
-def content_disposition(filename: str, attachment: bool = True) -> str:
-    safe = re.sub(r'["\\\r\n]', "_", filename)
-    return f'{"attachment" if attachment else "inline"}; filename="{safe}"'
 
 
 def object_response(

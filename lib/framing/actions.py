@@ -9,11 +9,11 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from lib.action_fields import MAX_SECONDS, bounded, coordinate, finite, frame, seconds, size
 from lib.errors import BadRequest
 from lib.framing.state import (
     Crop,
     Segments,
-    frame_number,
     is_number,
     normalize_crop,
     normalize_segments,
@@ -26,16 +26,24 @@ Reducer = Callable[[Crop, "Segments | None", dict, dict], "tuple[Crop, Segments 
 # Two boundary times closer than this are the same boundary (the client's tolerance).
 TIME_TOLERANCE = 0.01
 KEYFRAME_FIELDS = ("x", "y", "width", "height")
+MAX_SPEED = 100.0
 
 
 # -- crop gestures -------------------------------------------------------------------------------
 
+def _crop_field(name: str, value: Any) -> float | int:
+    """x/y within the video, width/height at least a pixel (lib.action_fields bounds)."""
+    check = coordinate if name in ("x", "y") else size
+    checked = check(value, f"data.{name}")
+    return value if checked == value else checked
+
+
 def _keyframe_from(data: Mapping, frame: int, origin: str) -> dict:
     keyframe: dict[str, Any] = {"frame": frame}
     for name in KEYFRAME_FIELDS:
-        if not is_number(data.get(name)):
+        if finite(data.get(name), f"data.{name}") is None:
             raise BadRequest(f"A crop keyframe needs a numeric {name}.")
-        keyframe[name] = data[name]
+        keyframe[name] = _crop_field(name, data[name])
     keyframe["origin"] = origin
     return keyframe
 
@@ -53,7 +61,7 @@ def _targetframe_number(target: Mapping, data: Mapping) -> int:
     frame = target.get("frame", data.get("frame") if not target else None)
     if frame is None:
         raise BadRequest("The action needs target.frame.")
-    return frame_number(frame, "target.frame")
+    return gesture_frame(frame, "target.frame")
 
 
 def _index(crop: Crop, frame: int) -> int | None:
@@ -76,7 +84,7 @@ def _is_permanent(keyframe: Mapping) -> bool:
 
 def add_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, data: dict):
     """Upsert by frame; a permanent keyframe stays permanent when overwritten."""
-    frame = frame_number(data.get("frame", target.get("frame")), "data.frame")
+    frame = gesture_frame(data.get("frame", target.get("frame")), "data.frame")
     origin = _origin(data.get("origin"), CropKeyframeOrigin.USER)
     existing = _index(crop, frame)
     if existing is not None and _is_permanent(crop[existing]):
@@ -92,9 +100,9 @@ def update_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, da
     keyframe = dict(crop[i])
     for name in KEYFRAME_FIELDS:
         if name in data:
-            if not is_number(data[name]):
+            if finite(data[name], f"data.{name}") is None:
                 raise BadRequest(f"{name} must be a number.")
-            keyframe[name] = data[name]
+            keyframe[name] = _crop_field(name, data[name])
     if "origin" in data and not _is_permanent(keyframe):
         keyframe["origin"] = _origin(data["origin"], CropKeyframeOrigin.USER)
     return _upsert(crop, keyframe), segments
@@ -114,7 +122,7 @@ def delete_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, da
 def move_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, data: dict):
     """Move target.frame to data.frame (optionally with new x/y/width/height)."""
     source = _targetframe_number(target, {})
-    dest = frame_number(data.get("frame"), "data.frame")
+    dest = gesture_frame(data.get("frame"), "data.frame")
     i = _index(crop, source)
     if i is None:
         raise BadRequest(f"There is no crop keyframe at frame {source}.")
@@ -126,9 +134,9 @@ def move_crop_keyframe(crop: Crop, segments: Segments | None, target: dict, data
     moved = {**crop[i], "frame": dest}
     for name in KEYFRAME_FIELDS:
         if name in data:
-            if not is_number(data[name]):
+            if finite(data[name], f"data.{name}") is None:
                 raise BadRequest(f"{name} must be a number.")
-            moved[name] = data[name]
+            moved[name] = _crop_field(name, data[name])
     rest = [k for k in crop if k["frame"] != source]
     return _upsert(rest, moved), segments
 
@@ -142,11 +150,18 @@ def _segments(segments: Segments | None) -> Segments:
     return out
 
 
-def _time(data: Mapping, name: str = "time") -> float:
+def _time(data: Mapping, name: str = "time", high: float = MAX_SECONDS) -> float:
     value = data.get(name)
-    if not is_number(value) or value < 0:
+    if finite(value, f"data.{name}") is None or value < 0:
         raise BadRequest(f"data.{name} must be a non-negative number of seconds.")
+    seconds(value, f"data.{name}", high)
     return value
+
+
+def gesture_frame(value: Any, what: str) -> int:
+    if finite(value, what) is None:
+        raise BadRequest(f"{what} must be a non-negative whole number.")
+    return frame(value, what)
 
 
 def _boundaries(seg: Segments) -> list:
@@ -196,12 +211,13 @@ def remove_segment_split(crop: Crop, segments: Segments | None, target: dict, da
 
 def set_segment_speed(crop: Crop, segments: Segments | None, target: dict, data: dict):
     index = target.get("segment_index", data.get("segment_index"))
-    index = frame_number(index, "target.segment_index") if index is not None else None
+    index = gesture_frame(index, "target.segment_index") if index is not None else None
     if index is None:
         raise BadRequest("The action needs target.segment_index.")
     speed = data.get("speed")
-    if not is_number(speed) or speed <= 0:
+    if finite(speed, "data.speed") is None or speed <= 0:
         raise BadRequest("data.speed must be a positive number.")
+    bounded(speed, "data.speed", 0, MAX_SPEED)
     seg = _segments(segments)
     boundaries = seg.get("boundaries")
     if isinstance(boundaries, list) and len(boundaries) >= 2 and index >= len(boundaries) - 1:
@@ -211,10 +227,14 @@ def set_segment_speed(crop: Crop, segments: Segments | None, target: dict, data:
 
 
 def set_trim_range(crop: Crop, segments: Segments | None, target: dict, data: dict):
-    start, end = _time(data, "start"), _time(data, "end")
+    seg = _segments(segments)
+    boundaries = seg.get("boundaries")
+    high = MAX_SECONDS
+    if isinstance(boundaries, list) and len(boundaries) >= 2 and all(map(is_number, boundaries)):
+        high = max(boundaries) + TIME_TOLERANCE  # within the clip
+    start, end = _time(data, "start", high), _time(data, "end", high)
     if end <= start:
         raise BadRequest("The trim range must end after it starts.")
-    seg = _segments(segments)
     seg["trimRange"] = {"start": start, "end": end}
     return crop, seg
 

@@ -64,6 +64,7 @@ class LocalRunner:
     def __init__(self, handler: JobHandler, workers: int = 2):
         self._handler = handler
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="job")
+        self._call_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="call")
         self._mine: set[str] = set()
         self._gate = threading.Event()
         self._gate.set()
@@ -122,7 +123,9 @@ class LocalRunner:
             future.cancel()
 
     def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict:
-        future = self._pool.submit(self._run, job_name, payload, f"local-{uuid.uuid4().hex}")
+        """A short synchronous job (a probe, a one-off render): its own threads, so queued or
+        paused spawned jobs never hold it up."""
+        future = self._call_pool.submit(self._run, job_name, payload, f"local-{uuid.uuid4().hex}")
         try:
             return future.result(timeout=timeout)
         except (FutureTimeout, CancelledError):
@@ -139,6 +142,7 @@ class LocalRunner:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._call_pool.shutdown(wait=False, cancel_futures=True)
 
 
 class ModalRunner:

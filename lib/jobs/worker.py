@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lib.db.sync import UserDatabases
-from lib.errors import DomainError, NotFound
+from lib.errors import DomainError, MediaError, NotFound
 from lib.jobs.finalize import finalize_annotated, finalize_final_video, finalize_working_video
 from lib.jobs.progress_store import ProgressStore, publish_event
 from lib.jobs.records import (
@@ -264,6 +264,30 @@ def run_detect(ctx: WorkerContext, payload: dict) -> dict:
     return as_dict(job_body("detect")(payload, ctx.store, _null_progress))
 
 
+# -- upload verification ----------------------------------------------------------------------
+
+VERIFY_URL_SECONDS = 300
+
+
+def run_verify_upload(ctx: WorkerContext, payload: dict) -> dict:
+    """The `verify_upload` job: payload {key} → {status: complete, duration, width, height} or
+    {status: error, error}. The probe reads the object in place (local file or presigned URL)."""
+    from lib.media.verify import verify_video  # av: only where this job runs
+
+    key = payload["key"]
+    info = ctx.store.head(key)
+    if info is None:
+        return {"status": "error", "error": "The uploaded video is missing from storage."}
+    source = (str(ctx.store.local_path(key)) if ctx.store.kind == "local"
+              else ctx.store.presign_get(key, VERIFY_URL_SECONDS))
+    try:
+        facts = verify_video(source, info.size)
+    except MediaError as err:
+        return {"status": "error", "error": err.message}
+    return {"status": "complete", "duration": facts.duration, "width": facts.width,
+            "height": facts.height, "size": info.size, "etag": info.etag}
+
+
 # Job names are what runners spawn; each names the Modal function (and image) that runs it.
 HANDLERS: dict[str, Callable[[WorkerContext, dict], dict]] = {
     "extract": run_extract,
@@ -273,6 +297,7 @@ HANDLERS: dict[str, Callable[[WorkerContext, dict], dict]] = {
     "before_after": run_before_after,
     "follow": run_follow,
     "detect": run_detect,
+    "verify_upload": run_verify_upload,
 }
 
 JOB_FOR_EXPORT = {

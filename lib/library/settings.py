@@ -6,6 +6,8 @@ import copy
 import json
 import sqlite3
 
+from lib.errors import BadRequest
+
 DEFAULTS: dict = {
     "projectFilters": {
         "statusFilter": "uncompleted",
@@ -15,6 +17,9 @@ DEFAULTS: dict = {
     "framing": {"includeAudio": True, "defaultAspectRatio": "9:16", "defaultTransition": "cut"},
     "overlay": {"highlightEffectType": "original"},
 }
+# Keys the editor does not know are carried along, within this bound: settings are part of
+# the user's database, which every write uploads.
+MAX_SETTINGS_BYTES = 16 * 1024
 
 
 def deep_merge(base: dict, patch: dict) -> dict:
@@ -60,11 +65,15 @@ def get_settings(conn: sqlite3.Connection) -> dict:
 def update_settings(conn: sqlite3.Connection, patch: dict) -> dict:
     """Merge `patch` into the stored settings; returns the full merged settings."""
     stored = deep_merge(_stored(conn), patch)
+    text = json.dumps(stored)
+    if len(text.encode()) > MAX_SETTINGS_BYTES:
+        raise BadRequest(f"Settings may hold at most {MAX_SETTINGS_BYTES // 1024} KB; "
+                         "this change would exceed that.")
     conn.execute(
         "INSERT INTO user_settings (id, settings_json, updated_at) VALUES (1, ?, CURRENT_TIMESTAMP)"
         " ON CONFLICT(id) DO UPDATE SET settings_json = excluded.settings_json,"
         " updated_at = CURRENT_TIMESTAMP",
-        (json.dumps(stored),),
+        (text,),
     )
     return deep_merge(DEFAULTS, stored)
 

@@ -27,10 +27,13 @@ from typing import Any
 from lib.action_fields import (
     bool_arg,
     color_arg,
+    coordinate,
     first_time_arg,
     number_arg,
     object_arg,
     region_id_arg,
+    seconds,
+    size,
 )
 from lib.db.migrate import normalize_regions_json
 from lib.errors import BadRequest, NotFound, Unprocessable
@@ -97,10 +100,11 @@ def _keyframe_from(data: dict, where: str = "data") -> dict:
         frame = number_arg(data, "frame", where, required=False)
         if frame is None:
             raise BadRequest(f"`{where}.time` is required.")
-        time = frame / EDITOR_FPS
+        time = seconds(frame / EDITOR_FPS, f"{where}.frame / {EDITOR_FPS}")
     keyframe: dict[str, Any] = {"time": time, "frame": editor_frame(time)}
     for key in _KEYFRAME_NUMBERS:
-        keyframe[key] = number_arg(data, key, where)
+        check = size if key.startswith("radius") else coordinate
+        keyframe[key] = check(number_arg(data, key, where), f"{where}.{key}")
     opacity = number_arg(data, "opacity", where, default=DEFAULT_OPACITY)
     keyframe["opacity"] = min(1.0, max(0.0, opacity))
     keyframe["color"] = color_arg(data, where, DEFAULT_COLOR)
@@ -265,7 +269,7 @@ def _target_time(target: dict) -> float:
         frame = number_arg(target, "frame", "target", required=False)
         if frame is None:
             raise BadRequest("`target.keyframe_time` is required.")
-        time = frame / EDITOR_FPS
+        time = seconds(frame / EDITOR_FPS, f"target.frame / {EDITOR_FPS}")
     return time
 
 
@@ -273,10 +277,10 @@ def update_keyframe(state: OverlayState, target: dict | None, data: dict | None)
     target, data = object_arg(target, "target"), object_arg(data, "data")
     regions, effect = _start(state)
     region_id = region_id_arg(target, data)
+    at = _target_time(target)
     region = _find(regions, region_id)
     if region is None:
         raise NotFound(f"Region {region_id} does not exist.")
-    at = _target_time(target)
     index = _keyframe_index(region, at)
     if index is None:
         raise NotFound(f"Region {region_id} has no keyframe at {at:.3f} s.")

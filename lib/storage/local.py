@@ -35,15 +35,19 @@ LOCAL_URL_PREFIX = "/api/storage/local/"
 _LOCKS = ".locks"
 
 
-def sign_local_url(secret: str, method: str, key: str, expires_at: int) -> str:
+def sign_local_url(secret: str, method: str, key: str, expires_at: int,
+                   filename: str | None = None) -> str:
     msg = f"{method.upper()}\n{key}\n{expires_at}".encode()
+    if filename:  # the download name is part of what is signed
+        msg += b"\n" + filename.encode("utf-8", "surrogatepass")
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
 
 
-def verify_local_url(secret: str, method: str, key: str, expires_at: int, sig: str) -> bool:
+def verify_local_url(secret: str, method: str, key: str, expires_at: int, sig: str,
+                     filename: str | None = None) -> bool:
     if expires_at < time.time():
         return False
-    expected = sign_local_url(secret, method, key, expires_at).encode()
+    expected = sign_local_url(secret, method, key, expires_at, filename).encode()
     return hmac.compare_digest(expected, sig.encode())  # bytes: sig may be any unicode
 
 
@@ -240,7 +244,9 @@ class LocalDirStore:
     def _signed(self, method: str, key: str, expires: int, extra: dict | None = None) -> str:
         self._path(key)
         expires_at = int(time.time()) + expires
-        query = {"exp": expires_at, "sig": sign_local_url(self.url_secret, method, key, expires_at)}
+        filename = (extra or {}).get("filename")
+        query = {"exp": expires_at,
+                 "sig": sign_local_url(self.url_secret, method, key, expires_at, filename)}
         query.update(extra or {})
         return f"{LOCAL_URL_PREFIX}{quote(key)}?{urlencode(query)}"
 

@@ -18,6 +18,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from lib.disposition import content_disposition
 from lib.errors import StorageUnavailable
 from lib.storage.base import (
     CHUNK,
@@ -278,8 +279,7 @@ class S3Store:
     def presign_get(self, key: str, expires: int, filename: str | None = None) -> str:
         params = {"Bucket": self.bucket, "Key": check_key(key)}
         if filename:
-            safe = "".join("_" if c in '"\\' or ord(c) < 32 else c for c in filename)
-            params["ResponseContentDisposition"] = f'attachment; filename="{safe}"'
+            params["ResponseContentDisposition"] = content_disposition(filename)
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
     def presign_put(self, key: str, content_type: str, expires: int) -> str:

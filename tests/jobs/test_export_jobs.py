@@ -49,7 +49,8 @@ def test_render_and_overlay_on_both_stores(api, small_video, tmp_path):
     video = api.client.get(f"/api/export/projects/{project_id}/final-video",
                            headers=api.as_user(USER))
     assert video.status_code == 200
-    assert video.headers["content-disposition"] == 'attachment; filename="Great_Goal_final.mp4"'
+    assert video.headers["content-disposition"] == ('attachment; filename="Great_Goal_final.mp4"; '
+        'filename*=UTF-8\'\'Great_Goal_final.mp4')
     out = tmp_path / "final.mp4"
     out.write_bytes(video.content)
     info = probe(out)

@@ -102,7 +102,8 @@ def test_file_with_range_and_quoted_attachment_name(api, small_video):
     assert res.status_code == 200 and res.content == data
     assert res.headers["content-type"] == "video/mp4"
     disposition = res.headers["content-disposition"]
-    assert disposition == 'attachment; filename="Brilliant_Goal_vs_Blaze_final.mp4"'
+    assert disposition == ('attachment; filename="Brilliant_Goal_vs_Blaze_final.mp4"; '
+        'filename*=UTF-8\'\'Brilliant_Goal_vs_Blaze_final.mp4')
     assert re.search(r'filename="(.+)"', disposition).group(1).endswith("_final.mp4")
 
     res = api.client.get(f"/api/downloads/{fid}/file", headers={"Range": "bytes=100-1099"})

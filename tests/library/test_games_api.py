@@ -247,11 +247,13 @@ def test_seed_database_is_readable(api):
     assert all(a["raw_clip_id"] == a["id"] for a in detail["annotations"])
 
 
-def test_large_multipart_upload_is_streamed_intact(api, tmp_path):
-    """A part bigger than the server's in-memory spool goes to storage byte for byte."""
+def test_large_multipart_upload_is_streamed_intact(api, tmp_path, small_video):
+    """A part bigger than the server's in-memory spool goes to storage byte for byte (a real
+    video padded with a top-level `free` box, which players skip)."""
     big = tmp_path / "big.mp4"
-    header = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
-    big.write_bytes(header + bytes(range(256)) * (3 * 4096))
+    padding = bytes(range(256)) * (3 * 4096)
+    big.write_bytes(small_video.read_bytes() + (8 + len(padding)).to_bytes(4, "big") + b"free"
+                    + padding)
     gid = create_game(api)["id"]
     body = upload_multipart(api, gid, big)
     assert body["size"] == big.stat().st_size

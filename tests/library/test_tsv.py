@@ -132,7 +132,8 @@ def test_round_trip_of_all_files_through_the_api(api):
         assert exported.status_code == 200
         assert exported.headers["content-type"].startswith("text/tab-separated-values")
         assert exported.headers["content-disposition"] == (
-            'attachment; filename="Vs Carlsbad SC Dec 6.tsv"')
+            'attachment; filename="Vs Carlsbad SC Dec 6.tsv"; '
+        'filename*=UTF-8\'\'Vs%20Carlsbad%20SC%20Dec%206.tsv')
         again = parse_tsv(exported.content)
         assert as_tuples(again) == as_tuples(original), path.name
         assert [c.end_time for c in again.clips] == sorted(c.end_time for c in again.clips)

@@ -129,7 +129,8 @@ def test_status_and_comparison_video(ba_api, videos, tmp_path):
     assert res.status_code == 200, res.text
     assert res.headers["content-type"] == "video/mp4"
     assert res.headers["content-disposition"] == \
-        'attachment; filename="before_after_Brilliant_Goal.mp4"'
+        ('attachment; filename="before_after_Brilliant_Goal.mp4"; '
+        'filename*=UTF-8\'\'before_after_Brilliant_Goal.mp4')
     (tmp_path / "ba.mp4").write_bytes(res.content)
     info = probe(tmp_path / "ba.mp4")
     assert (info.width, info.height) == (1080, 1920)

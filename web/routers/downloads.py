@@ -19,6 +19,7 @@ from lib.library.gallery import (
 from lib.models import SourceType
 from lib.storage import delete_objects
 from web.deps import CurrentUser, Db, Store
+from web.fields import PathId
 from web.media import object_response
 
 router = APIRouter(prefix="/api/downloads", tags=["downloads"])
@@ -38,7 +39,7 @@ def count_downloads(db: Db) -> dict:
 
 
 @router.api_route("/{download_id}/file", methods=["GET", "HEAD"])
-def download(download_id: int, request: Request, db: Db, store: Store,
+def download(download_id: PathId, request: Request, db: Db, store: Store,
              user_id: CurrentUser) -> Response:
     filename, attachment_name = db.read(lambda conn: download_file(conn, download_id))
     return object_response(store, final_video_key(user_id, filename), request,
@@ -46,7 +47,7 @@ def download(download_id: int, request: Request, db: Db, store: Store,
 
 
 @router.delete("/{download_id}")
-def delete_download(download_id: int, db: Db, store: Store, user_id: CurrentUser,
+def delete_download(download_id: PathId, db: Db, store: Store, user_id: CurrentUser,
                     remove_file: Annotated[bool, Query()] = True) -> dict:
     names = db.write(lambda conn: delete_gallery_entry(conn, download_id))
     if remove_file:

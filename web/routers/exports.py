@@ -11,6 +11,7 @@ served by this app, web/editor.py). The job never depends on any of these reques
 from __future__ import annotations
 
 import json
+import math
 import re
 from urllib.parse import quote
 
@@ -31,16 +32,17 @@ from lib.jobs.export_specs import (
     render_spec,
 )
 from lib.jobs.records import job_with_project, validate_export_id
-from lib.keys import Kind, new_name, object_key
+from lib.keys import Kind, new_name, object_key, row_id
 from lib.models import ExportStatus, ExportType
 from web.deps import CurrentUser, Db, Store, services
+from web.fields import PathId, RowId
 from web.media import object_response
 
 router = APIRouter(tags=["exports"])
 
 
 class RenderRequest(BaseModel):
-    project_id: int
+    project_id: RowId
     export_id: str = Field(min_length=1, max_length=200)
     export_mode: str = "fast"
     target_fps: float | None = Field(default=None, gt=0, le=240)
@@ -48,7 +50,7 @@ class RenderRequest(BaseModel):
 
 
 class OverlayRequest(BaseModel):
-    project_id: int
+    project_id: RowId
     export_id: str = Field(min_length=1, max_length=200)
     effect_type: str = "original"
 
@@ -108,14 +110,11 @@ async def render(body: RenderRequest, request: Request, user_id: CurrentUser):
     return await _wait_and_answer(request, user_id, body.export_id)
 
 
-def _form_int(form, key: str) -> int:
+def _form_id(form, key: str) -> int:
     values = form.getlist(key)
     if not values:
         raise BadRequest(f"{key} is required.")
-    try:
-        return int(values[0])
-    except (TypeError, ValueError):
-        raise BadRequest(f"{key} must be an integer.") from None
+    return row_id(values[0], key)
 
 
 def _form_bool(form, key: str, default: bool) -> bool:
@@ -128,9 +127,12 @@ def _form_float(form, key: str) -> float | None:
     if value in (None, ""):
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise BadRequest(f"{key} must be a number.") from None
+    if not math.isfinite(number):
+        raise BadRequest(f"{key} must be a finite number.")
+    return number
 
 
 _VIDEO_FIELD = re.compile(r"^video_(\d+)$")
@@ -140,7 +142,7 @@ _VIDEO_FIELD = re.compile(r"^video_(\d+)$")
 async def multi_clip(request: Request, user_id: CurrentUser, db: Db, store: Store):
     form = await request.form()
     export_id = validate_export_id(str(form.get("export_id") or ""))
-    project_id = _form_int(form, "project_id")
+    project_id = _form_id(form, "project_id")
     try:
         payload = json.loads(str(form.get("multi_clip_data_json") or ""))
     except ValueError:
@@ -188,7 +190,7 @@ async def render_overlay(body: OverlayRequest, request: Request, user_id: Curren
 
 
 @router.get("/api/export/projects/{project_id}/final-video")
-def final_video(project_id: int, request: Request, db: Db, store: Store, user_id: CurrentUser):
+def final_video(project_id: PathId, request: Request, db: Db, store: Store, user_id: CurrentUser):
     def read(conn):
         row = conn.execute(
             "SELECT p.name, f.filename FROM projects p JOIN final_videos f"
@@ -219,7 +221,7 @@ async def annotate_export(request: Request, user_id: CurrentUser, store: Store) 
         for c in clips:
             if not all(isinstance(c.get(k), int | float) for k in ("start_time", "end_time")):
                 raise BadRequest("Every clip needs numeric start_time and end_time.")
-        game_id = _form_int(form, "game_id") if form.get("game_id") not in (None, "") else None
+        game_id = _form_id(form, "game_id") if form.get("game_id") not in (None, "") else None
         video = form.get("video")
         video_key = None
         if game_id is None and isinstance(video, UploadFile):

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from lib.disposition import content_disposition
 from lib.errors import BadRequest, NotFound
 from lib.keys import Kind, new_name, object_key
 from lib.library import games as games_lib
@@ -23,12 +24,20 @@ from lib.library.annotations import (
     sync_annotations,
 )
 from lib.library.tsv import MAX_BYTES, format_tsv, parse_tsv
+from lib.library.upload_check import (
+    RECEIPT_SUFFIX,
+    PayloadTooLarge,
+    check_receipt,
+    verify_upload,
+    write_receipt,
+)
 from lib.models import GameType
 from lib.names import game_display_name
 from lib.storage import content_type_for
+from web.body_limits import too_large_message
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
 from web.fields import ClipBody, Count, PathId, Seconds
-from web.media import content_disposition, playable_url, redirect_or_serve
+from web.media import playable_url, redirect_or_serve
 
 router = APIRouter(prefix="/api/games", tags=["games"])
 
@@ -165,6 +174,7 @@ def update_game(game_id: PathId, body: Annotated[GameUpdate, Depends(game_update
 def delete_game(game_id: PathId, db: Db, user: CurrentUser, store: Store,
                 runner: JobRunner) -> dict:
     objects = db.write(lambda c: games_lib.delete_game(c, game_id))
+    objects += [(k, n + RECEIPT_SUFFIX) for k, n in objects if k == Kind.GAMES]
     after_commit(store, runner, user, Outcome(objects=objects))
     return {"success": True, "game_id": game_id}
 
@@ -178,19 +188,26 @@ def upload_url(game_id: PathId, db: Db, user: CurrentUser, store: Store, setting
     object name is ours, never the client's file name."""
     db.read(lambda c: games_lib.get_game(c, game_id))
     name = new_name(".mp4")
-    url = store.presign_put(_video_key(user, name), UPLOAD_CONTENT_TYPE, settings.presign_seconds)
+    seconds = settings.upload_url_seconds  # a grant for one object, for minutes
+    url = store.presign_put(_video_key(user, name), UPLOAD_CONTENT_TYPE, seconds)
     return {"r2_enabled": True, "upload_url": url, "video_filename": name,
-            "content_type": UPLOAD_CONTENT_TYPE, "expires_in": settings.presign_seconds}
+            "content_type": UPLOAD_CONTENT_TYPE, "expires_in": seconds}
 
 
-def _land(db, store, runner, user: str, game_id: int, name: str, size: int) -> Outcome:
-    """Record an uploaded video (the object exists already) and queue waiting extractions;
-    if the game vanished meanwhile, the object goes too."""
+def _land(db, store, runner, user: str, game_id: int, name: str, facts: dict) -> Outcome:
+    """Record a verified uploaded video (the object and its receipt exist already) and queue
+    waiting extractions; if the game vanished meanwhile, the object goes too."""
+    key = _video_key(user, name)
+    write_receipt(store, key, facts)
+    metadata = {"video_duration": facts["duration"], "video_width": facts["width"],
+                "video_height": facts["height"]}
     try:
-        outcome = db.write(lambda c: attach_video(c, game_id, name, size))
+        outcome = db.write(lambda c: attach_video(c, game_id, name, facts["size"], **metadata))
     except NotFound:
-        store.delete(_video_key(user, name))
+        store.delete(key)
+        store.delete(key + RECEIPT_SUFFIX)
         raise
+    outcome.objects.extend((k, n + RECEIPT_SUFFIX) for k, n in list(outcome.objects))
     after_commit(store, runner, user, outcome)
     return outcome
 
@@ -218,12 +235,12 @@ def confirm_video(game_id: PathId, video_filename: Annotated[str, Form()], db: D
     if video_size is not None and video_size != info.size:
         raise BadRequest(f"The stored video has {info.size} bytes, not {video_size}; "
                          "upload it again.")
-    head = b"".join(store.iter_range(key, 0, games_lib.SNIFF_BYTES - 1)) if info.size else b""
-    if games_lib.video_extension(head) is None:
+    if info.size > settings.max_video_upload_bytes:
         store.delete(key)
-        raise BadRequest(games_lib.NOT_A_VIDEO)
-    outcome = _land(db, store, runner, user, game_id, video_filename, info.size)
-    return _landed(game_id, video_filename, info.size, outcome, user, store, settings)
+        raise PayloadTooLarge(too_large_message(settings.max_video_upload_bytes, "video"))
+    facts = verify_upload(store, runner, key)
+    outcome = _land(db, store, runner, user, game_id, video_filename, facts)
+    return _landed(game_id, video_filename, facts["size"], outcome, user, store, settings)
 
 
 @router.put("/{game_id}/video")
@@ -241,10 +258,9 @@ def upload_video(game_id: PathId, video: Annotated[UploadFile, File()], db: Db,
     name = new_name(ext)
     key = _video_key(user, name)
     store.upload_stream(key, video.file, content_type_for(key))
-    info = store.head(key)
-    size = info.size if info is not None else (video.size or 0)
-    outcome = _land(db, store, runner, user, game_id, name, size)
-    return _landed(game_id, name, size, outcome, user, store, settings)
+    facts = verify_upload(store, runner, key)
+    outcome = _land(db, store, runner, user, game_id, name, facts)
+    return _landed(game_id, name, facts["size"], outcome, user, store, settings)
 
 
 @router.get("/{game_id}/video")
@@ -254,7 +270,9 @@ def game_video(game_id: PathId, request: Request, db: Db, user: CurrentUser, sto
     game = db.read(lambda c: games_lib.get_game(c, game_id))
     if not game["video_filename"]:
         raise NotFound("This game has no video yet.")
-    return redirect_or_serve(store, _video_key(user, game["video_filename"]), request, settings)
+    key = _video_key(user, game["video_filename"])
+    check_receipt(store, key)
+    return redirect_or_serve(store, key, request, settings)
 
 
 @router.post("/{game_id}/finish-annotation")

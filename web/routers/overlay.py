@@ -25,6 +25,7 @@ from lib.overlay.data import (
 from lib.overlay.track_region import apply_tracked_region, track_region_spec
 from web.deps import CurrentUser, Db, JobRunner, Store
 from web.errors import ActionRoute, action_error
+from web.fields import PathId
 from web.follow import TRACK_REGION, follow_keyframes
 from web.media import comparison_answer
 
@@ -47,7 +48,7 @@ class OverlayDataBody(BaseModel):
 
 
 @router.get("/projects/{project_id}/overlay-data")
-def get_overlay_data(project_id: int, db: Db) -> dict:
+def get_overlay_data(project_id: PathId, db: Db) -> dict:
     data = db.read(lambda conn: read_overlay_data(conn, project_id))
     if data.restored:
         data = db.write(lambda conn: persist_restored_regions(conn, project_id))
@@ -55,13 +56,13 @@ def get_overlay_data(project_id: int, db: Db) -> dict:
 
 
 @router.put("/projects/{project_id}/overlay-data")
-def put_overlay_data(project_id: int, body: OverlayDataBody, db: Db) -> dict:
+def put_overlay_data(project_id: PathId, body: OverlayDataBody, db: Db) -> dict:
     return db.write(lambda conn: replace_overlay_data(
         conn, project_id, body.highlights_data, body.effect_type, body.text_overlays))
 
 
 @actions.post("/projects/{project_id}/overlay/actions")
-def overlay_action(project_id: int, body: OverlayActionBody, db: Db, user_id: CurrentUser,
+def overlay_action(project_id: PathId, body: OverlayActionBody, db: Db, user_id: CurrentUser,
                    runner: JobRunner) -> Any:
     try:
         if body.action == TRACK_REGION:  # tracked first, applied in one unit of work
@@ -83,7 +84,7 @@ router.include_router(actions)
 
 
 @router.get("/before-after/{final_video_id}/status")
-def before_after_status(final_video_id: int, db: Db, store: Store,
+def before_after_status(final_video_id: PathId, db: Db, store: Store,
                         user_id: CurrentUser) -> Any:
     try:
         info = db.read(lambda conn: comparison_tracks(conn, final_video_id))
@@ -94,7 +95,7 @@ def before_after_status(final_video_id: int, db: Db, store: Store,
 
 
 @router.post("/before-after/{final_video_id}")
-async def render_before_after(final_video_id: int, request: Request, db: Db, store: Store,
+async def render_before_after(final_video_id: PathId, request: Request, db: Db, store: Store,
                               runner: JobRunner, user_id: CurrentUser) -> Response:
     """#40: the comparison video as a blob. The job is spawned, never run inside the request:
     past `REQUEST_BUDGET_S` the answer is a 303 to its result URL, which waits again."""
@@ -106,7 +107,7 @@ async def render_before_after(final_video_id: int, request: Request, db: Db, sto
 
 
 @router.get("/before-after/{final_video_id}/result/{call_id}")
-async def before_after_result(final_video_id: int, call_id: str, request: Request, db: Db,
+async def before_after_result(final_video_id: PathId, call_id: str, request: Request, db: Db,
                               store: Store, runner: JobRunner, user_id: CurrentUser) -> Response:
     info = await run_in_threadpool(db.read, lambda conn: comparison_tracks(conn, final_video_id))
     return await comparison_answer(request, store, runner, user_id, final_video_id, call_id,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from lib.errors import BadRequest
 from lib.models import AspectRatio, ProjectMode
@@ -21,6 +23,7 @@ from lib.projects.projects import (
 from lib.projects.queries import list_projects, project_detail
 from lib.storage import delete_objects
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
+from web.fields import PathId, RowIds
 from web.media import object_url_for
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
@@ -35,14 +38,14 @@ class FromClips(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: str
     aspect_ratio: AspectRatio = AspectRatio.WIDE
-    game_ids: list[int] = []
-    min_rating: int = 0
+    game_ids: RowIds = []
+    min_rating: Annotated[int, Field(ge=0, le=5)] = 0
     tags: list[str] = []
-    clip_ids: list[int] = []
+    clip_ids: RowIds = []
 
 
 class RefreshClips(BaseModel):
-    working_clip_ids: list[int] = []
+    working_clip_ids: RowIds = []
 
 
 def _created(conn, project_id: int) -> dict:
@@ -83,7 +86,7 @@ def from_clips(body: FromClips, db: Db, user_id: CurrentUser, runner: JobRunner)
 
 
 @router.get("/{project_id}")
-def get_project(project_id: int, db: Db, user_id: CurrentUser, store: Store,
+def get_project(project_id: PathId, db: Db, user_id: CurrentUser, store: Store,
                 settings: AppSettings) -> dict:
     """#24 (unknown query parameters such as `_t` are ignored)."""
     url_for = object_url_for(user_id, store, settings)
@@ -91,7 +94,7 @@ def get_project(project_id: int, db: Db, user_id: CurrentUser, store: Store,
 
 
 @router.delete("/{project_id}")
-def remove_project(project_id: int, db: Db, user_id: CurrentUser, store: Store) -> dict:
+def remove_project(project_id: PathId, db: Db, user_id: CurrentUser, store: Store) -> dict:
     """#25: rows cascade in one unit of work; the project's videos are deleted after it."""
     def delete(conn):
         require_project(conn, project_id)
@@ -103,7 +106,7 @@ def remove_project(project_id: int, db: Db, user_id: CurrentUser, store: Store) 
 
 
 @router.patch("/{project_id}/state")
-def update_state(project_id: int, db: Db, runner: JobRunner, user_id: CurrentUser,
+def update_state(project_id: PathId, db: Db, runner: JobRunner, user_id: CurrentUser,
                  update_last_opened: bool = False,
                  current_mode: ProjectMode | None = None) -> dict:
     """#27 (sent on every project open)."""
@@ -115,21 +118,21 @@ def update_state(project_id: int, db: Db, runner: JobRunner, user_id: CurrentUse
 
 
 @router.post("/{project_id}/discard-uncommitted")
-def discard(project_id: int, db: Db) -> dict:
+def discard(project_id: PathId, db: Db) -> dict:
     """#28: back to the last exported framing."""
     count = db.write(lambda conn: discard_uncommitted(conn, project_id))
     return {"success": True, "discarded_count": count}
 
 
 @router.get("/{project_id}/outdated-clips")
-def get_outdated_clips(project_id: int, db: Db) -> dict:
+def get_outdated_clips(project_id: PathId, db: Db) -> dict:
     """#29"""
     clips = db.read(lambda conn: outdated_clips(conn, project_id))
     return {"project_id": project_id, "has_outdated_clips": bool(clips), "outdated_clips": clips}
 
 
 @router.post("/{project_id}/refresh-outdated-clips")
-def refresh_clips(project_id: int, db: Db, user_id: CurrentUser, runner: JobRunner,
+def refresh_clips(project_id: PathId, db: Db, user_id: CurrentUser, runner: JobRunner,
                   body: RefreshClips | None = None) -> dict:
     """#30 "Use Latest": new boundaries, framing reset, re-extraction queued."""
     ids = body.working_clip_ids if body else []

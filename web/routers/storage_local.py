@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from lib.errors import Forbidden, NotFound
+from lib.errors import Forbidden, NotFound, VersionConflict
 from lib.storage.local import verify_local_url
 from web.deps import AppSettings, Store
 from web.media import object_response
@@ -21,10 +21,11 @@ from web.media import object_response
 router = APIRouter(tags=["storage"])
 
 
-def _check(store, settings, method: str, key: str, exp: int, sig: str) -> None:
+def _check(store, settings, method: str, key: str, exp: int, sig: str,
+           filename: str | None = None) -> None:
     if store.kind != "local":
         raise NotFound("Local storage URLs are not served by this deployment.")
-    if not verify_local_url(settings.url_secret, method, key, exp, sig):
+    if not verify_local_url(settings.url_secret, method, key, exp, sig, filename):
         raise Forbidden("This storage link is invalid or has expired.")
 
 
@@ -33,7 +34,7 @@ def get_object(
     key: str, request: Request, store: Store, settings: AppSettings,
     exp: int = Query(...), sig: str = Query(...), filename: str | None = None,
 ) -> Response:
-    _check(store, settings, "GET", key, exp, sig)
+    _check(store, settings, "GET", key, exp, sig, filename)
     return object_response(store, key, request, filename=filename, attachment=bool(filename))
 
 
@@ -43,6 +44,8 @@ async def put_object(
     exp: int = Query(...), sig: str = Query(...),
 ) -> Response:
     _check(store, settings, "PUT", key, exp, sig)
+    if store.head(key) is not None:  # an upload grant is for one object, written once
+        raise VersionConflict("This upload link was already used; ask for a new one.")
     fd, tmp = tempfile.mkstemp(prefix="upload-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as fh:

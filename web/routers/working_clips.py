@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lib.errors import BadRequest
 from lib.keys import Kind, new_name, object_key
+from lib.library.upload_check import verify_upload
 from lib.projects.auto_framing import apply_auto_frame, auto_frame_spec
 from lib.projects.clip_versions import require_project
 from lib.projects.extraction import dispatch
@@ -29,6 +30,7 @@ from lib.projects.working_clips import (
 from lib.storage import content_type_for, delete_objects
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
 from web.errors import ActionRoute
+from web.fields import FormId, PathId, RowIds
 from web.follow import AUTO_FRAME, follow_keyframes
 from web.media import object_response, object_url_for, redirect_or_serve
 
@@ -51,7 +53,7 @@ class FramingState(BaseModel):
 
 
 class Reorder(BaseModel):
-    clip_ids: list[int]
+    clip_ids: RowIds
 
 
 class Action(BaseModel):
@@ -62,14 +64,14 @@ class Action(BaseModel):
 
 
 @router.get("")
-def get_clips(project_id: int, db: Db, user_id: CurrentUser, store: Store,
+def get_clips(project_id: PathId, db: Db, user_id: CurrentUser, store: Store,
               settings: AppSettings) -> list[dict]:
     url_for = object_url_for(user_id, store, settings)
     return db.read(lambda conn: list_clips(conn, project_id, url_for))
 
 
 @router.post("")
-def add_clip(project_id: int, raw_clip_id: int = Form(...), *, db: Db, user_id: CurrentUser,
+def add_clip(project_id: PathId, raw_clip_id: FormId, *, db: Db, user_id: CurrentUser,
              runner: JobRunner) -> dict:
     """#18 (one request per selected clip; each is its own unit of work)."""
     clip_id, task = db.write(lambda conn: add_clip_from_library(conn, project_id, raw_clip_id))
@@ -80,14 +82,14 @@ def add_clip(project_id: int, raw_clip_id: int = Form(...), *, db: Db, user_id: 
 
 @router.post("/upload-with-metadata")
 def upload_clip(
-    project_id: int,
+    project_id: PathId,
     file: UploadFile = File(...),
     name: str = Form(""),
     rating: int | None = Form(None),
     tags: str | None = Form(None),
     notes: str = Form(""),
     *,
-    db: Db, user_id: CurrentUser, store: Store,
+    db: Db, user_id: CurrentUser, store: Store, runner: JobRunner,
 ) -> dict:
     """#19: the file is stored first, then the rows that point at it are committed."""
     tag_list = parse_tags_field(tags)
@@ -98,6 +100,7 @@ def upload_clip(
     filename = new_name(ext if ext in UPLOAD_EXTENSIONS else ".mp4")
     key = object_key(user_id, Kind.RAW_CLIPS, filename)
     store.upload_stream(key, file.file, content_type=content_type_for(key))
+    verify_upload(store, runner, key)  # a refused file is removed
     try:
         clip_id = db.write(lambda conn: create_uploaded_clip(
             conn, project_id, filename, name=name, rating=rating, tags=tag_list, notes=notes))
@@ -109,20 +112,20 @@ def upload_clip(
 
 
 @router.put("/reorder")
-def reorder(project_id: int, body: Reorder, db: Db) -> dict:
+def reorder(project_id: PathId, body: Reorder, db: Db) -> dict:
     count = db.write(lambda conn: reorder_clips(conn, project_id, body.clip_ids))
     return {"success": True, "clip_count": count}
 
 
 @router.put("/{clip_id}")
-def save_clip(project_id: int, clip_id: int, body: FramingState, db: Db) -> dict:
+def save_clip(project_id: PathId, clip_id: PathId, body: FramingState, db: Db) -> dict:
     """#20: full framing state; a new version only for a real change on an exported clip."""
     values = {k: getattr(body, k) for k in body.model_fields_set}
     return db.write(lambda conn: save_framing_state(conn, project_id, clip_id, values)).response()
 
 
 @router.delete("/{clip_id}")
-def remove_clip(project_id: int, clip_id: int, db: Db, user_id: CurrentUser,
+def remove_clip(project_id: PathId, clip_id: PathId, db: Db, user_id: CurrentUser,
                 store: Store) -> dict:
     deleted, objects = db.write(lambda conn: delete_clip(conn, project_id, clip_id))
     delete_objects(store, user_id, objects)
@@ -130,7 +133,7 @@ def remove_clip(project_id: int, clip_id: int, db: Db, user_id: CurrentUser,
 
 
 @router.api_route("/{clip_id}/file", methods=["GET", "HEAD"])
-def clip_file(project_id: int, clip_id: int, request: Request, db: Db, user_id: CurrentUser,
+def clip_file(project_id: PathId, clip_id: PathId, request: Request, db: Db, user_id: CurrentUser,
               store: Store, settings: AppSettings, stream: bool = False) -> Response:
     """#22: `<video src>` use (302 to storage, or bytes with Range locally); `?stream=true`
     is fetched as a blob by the multi-clip export: same origin, whole body, video/mp4."""
@@ -149,7 +152,7 @@ def without_range(request: Request) -> Request:
 
 # -- #21: gestures answer errors as {success:false, error, detail} -------------------------------
 
-def framing_action(project_id: int, clip_id: int, body: Action, db: Db, user_id: CurrentUser,
+def framing_action(project_id: PathId, clip_id: PathId, body: Action, db: Db, user_id: CurrentUser,
                    runner: JobRunner) -> dict:
     """#21: one fire-and-forget gesture. On an exported clip it lands on the newest version
     of the clip, created once. `auto_frame` tracks the player first (lib.projects.auto_framing)."""
