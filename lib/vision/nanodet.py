@@ -8,7 +8,6 @@ centre is the expectation of its softmaxed bins times the stride.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from lib.errors import MediaError
+from lib.vision.checksum import file_sha256
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "nanodet-coco-416.onnx"
 MODEL_SHA256 = "744e9427fbbc6da7ef368d392edbdae8830d3fc7f2aa32b53b93d289c262fef0"
@@ -29,13 +29,6 @@ PERSON = 0
 # shifted up-left by half a stride).
 CENTRE_OFFSET = 0.5
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def default_providers() -> list[str]:

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lib.vision.checksum import file_sha256
+
 MAGIC = "7767517"
 FP16_TAG = 0x01306B47
 FP32_TAG = 0
@@ -178,14 +180,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SR_CACHE_DIR") or Path.home() / ".cache" / "reel-ballers")
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def converted_animevideov3() -> tuple[Path, str]:
     """The cached `.pth` of the wheel's animevideov3 ×4 model and its sha256, converting once.
 
@@ -199,12 +193,12 @@ def converted_animevideov3() -> tuple[Path, str]:
     sha_path = path.with_name(path.name + ".sha256")
     if path.exists() and sha_path.exists():
         recorded = sha_path.read_text().strip()
-        if recorded == sha256_file(path):
+        if recorded == file_sha256(path):
             return path, recorded
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     torch.save(convert(param_text, bin_data, "compact"), tmp)
-    sha = sha256_file(tmp)
+    sha = file_sha256(tmp)
     sha_tmp = sha_path.with_name(f".{sha_path.name}.{os.getpid()}.tmp")
     sha_tmp.write_text(sha + "\n")
     os.replace(tmp, path)

@@ -80,7 +80,7 @@ def scaled_plan(width: int, height: int, scale: float) -> list[Tile]:
     return out
 
 
-def _iou_matrix(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def overlaps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """IoU and intersection over the smaller area, (len(a), len(b)), for x1y1x2y2 boxes."""
     lo = np.maximum(a[:, None, :2], b[None, :, :2])
     hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
@@ -91,6 +91,22 @@ def _iou_matrix(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     union = area_a[:, None] + area_b[None, :] - inter
     smaller = np.minimum(area_a[:, None], area_b[None, :])
     return inter / np.maximum(union, 1e-6), inter / np.maximum(smaller, 1e-6)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of x1y1x2y2 boxes, (len(a), len(b)); empty inputs give an empty matrix."""
+    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    return overlaps(a, b)[0]
+
+
+def xywh_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """IoU of two boxes given as top-left x, y, width, height."""
+    def corners(box: tuple[float, ...]) -> list[float]:
+        return [box[0], box[1], box[0] + box[2], box[1] + box[3]]
+
+    return float(iou_matrix(np.array([corners(a)]), np.array([corners(b)]))[0, 0])
 
 
 @dataclass
@@ -126,7 +142,7 @@ def merge(cands: list[Candidate], nms_iou: float = 0.5, seam_overlap: float = 0.
         return []
     cands = sorted(cands, key=lambda c: -c.score)
     boxes = np.stack([c.box for c in cands])
-    iou, ios = _iou_matrix(boxes, boxes)
+    iou, ios = overlaps(boxes, boxes)
     kept: list[int] = []
     merged: dict[int, Candidate] = {}
     for i, cand in enumerate(cands):

@@ -21,6 +21,7 @@ import numpy as np
 
 from lib.media import FrameReader, MediaInfo, probe
 from lib.vision import appearance
+from lib.vision.tiling import iou_matrix
 
 PLAYER_PX = 100  # decode so the chosen player is about this tall
 WINDOW_PLAYERS = 4.2  # detection window side, in player heights
@@ -53,13 +54,7 @@ class FollowResult:
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of box a against each row of b (x1, y1, x2, y2)."""
-    if len(b) == 0:
-        return np.zeros(0)
-    ix = np.clip(np.minimum(a[2], b[:, 2]) - np.maximum(a[0], b[:, 0]), 0, None)
-    iy = np.clip(np.minimum(a[3], b[:, 3]) - np.maximum(a[1], b[:, 1]), 0, None)
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
-    return inter / np.maximum(union, 1e-9)
+    return iou_matrix(a[None, :4], b)[0] if len(b) else np.zeros(0)
 
 
 def _rgb_small(decoded, info: MediaInfo, scale: float) -> np.ndarray:

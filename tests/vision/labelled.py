@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from lib.media import Yuv420
+from lib.vision.tiling import iou_matrix
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "vision"
 LABELS = DATA / "labels.json"
@@ -98,15 +99,7 @@ def image_boxes(name: str) -> np.ndarray:
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU matrix of x1y1x2y2 boxes a (N, 4) and b (M, 4)."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    lo = np.maximum(a[:, None, :2], b[None, :, :2])
-    hi = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    ix, iy = np.clip(hi - lo, 0, None).transpose(2, 0, 1)
-    inter = ix * iy
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / (area_a[:, None] + area_b[None, :] - inter)
+    return iou_matrix(a, b)
 
 
 @dataclass

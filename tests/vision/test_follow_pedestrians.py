@@ -11,6 +11,7 @@ import pytest
 from lib.timeline.keyframes import CropTrack
 from lib.vision.detect import PersonDetector
 from lib.vision.follow import auto_frame_keyframes
+from lib.vision.tiling import xywh_iou
 from lib.vision.track import PlayerTracker
 from tests.conftest import DATA
 
@@ -18,11 +19,6 @@ VIDEO = DATA / "vision" / "pedestrians-a.mp4"
 LABELS = json.loads((DATA / "vision" / "follow_labels.json").read_text())["walkers"]
 SPAN = {"trimRange": {"start": 0.0, "end": 4.2}}  # the labelled part
 
-
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return ix * iy / (a[2] * a[3] + b[2] * b[3] - ix * iy)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +35,8 @@ def first_frame_boxes():
 def test_crop_holds_the_labelled_walker(walker, first_frame_boxes):
     labels = LABELS[walker]["labels"]
     # choose him as the user does: the detection box that is him at 0 s
-    chosen = max(first_frame_boxes, key=lambda b: _iou(b, labels[0]["box"]))
-    assert _iou(chosen, labels[0]["box"]) > 0.5
+    chosen = max(first_frame_boxes, key=lambda b: xywh_iou(b, labels[0]["box"]))
+    assert xywh_iou(chosen, labels[0]["box"]) > 0.5
     out = auto_frame_keyframes(VIDEO, 0, chosen, SPAN, tracker=PlayerTracker())
     crops = CropTrack(out["keyframes"], 768, 576)
     assert all(k["frame"] <= round(4.2 * 30) for k in out["keyframes"])

@@ -10,19 +10,12 @@ import pytest
 from lib.timeline.keyframes import CropTrack
 from lib.timeline.segments import parse_segments
 from lib.vision.camera_path import crop_path
+from lib.vision.tiling import xywh_iou
 from lib.vision.track import FollowResult, PlayerTracker
 from tests.vision.synthetic import Scene, Truth, render
 
 SCENE = Scene(width=640, height=360, fps=30, seconds=8.0)
 
-
-def box_iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    ix = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    iy = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = ix * iy
-    return inter / (aw * ah + bw * bh - inter)
 
 
 def identity_switches(result: FollowResult, truth: Truth) -> int:
@@ -33,7 +26,7 @@ def identity_switches(result: FollowResult, truth: Truth) -> int:
             continue
         i = int(round(t * truth.fps))
         xywh = (box[0], box[1], box[2] - box[0], box[3] - box[1])
-        ious = {name: box_iou(xywh, truth.boxes[name][i]) for name in ("A", "B", "C")}
+        ious = {name: xywh_iou(xywh, truth.boxes[name][i]) for name in ("A", "B", "C")}
         if max(ious, key=ious.get) != "A" or ious["A"] < 0.3:
             wrong += 1
     return wrong

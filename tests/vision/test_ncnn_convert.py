@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from lib.vision.checksum import file_sha256
 from lib.vision.ncnn_convert import (
     FP16_TAG,
     NcnnFormatError,
     convert,
     converted_animevideov3,
-    sha256_file,
     wheel_model_files,
 )
 from lib.vision.sr_model import load_model, model_name
@@ -47,7 +47,7 @@ def test_compact_weights_match_the_ncnn_file():
 
 def test_spandrel_loads_the_converted_file(anime_weights):
     path, sha = anime_weights
-    assert sha == sha256_file(path)
+    assert sha == file_sha256(path)
     descriptor = load_model(path, sha)
     assert (descriptor.architecture.name, descriptor.scale) == ("RealESRGAN Compact", 4)
     assert model_name(descriptor, path) == "realesr-animevideov3"
@@ -58,7 +58,7 @@ def test_rrdb_conversion_loads_as_esrgan(tmp_path):
     assert sum(t.numel() for t in sd.values()) == 4_467_779
     path = tmp_path / "anime6b.pth"
     torch.save(sd, path)
-    descriptor = load_model(path, sha256_file(path))
+    descriptor = load_model(path, file_sha256(path))
     assert (descriptor.architecture.name, descriptor.scale) == ("ESRGAN", 4)
 
 
@@ -69,7 +69,7 @@ def test_cache_converts_once_and_repairs_a_damaged_file(anime_weights):
     assert path.stat().st_mtime_ns == stamp
     path.write_bytes(b"half a file")
     assert converted_animevideov3() == (path, sha)
-    assert sha256_file(path) == sha
+    assert file_sha256(path) == sha
 
 
 def test_bad_files_are_rejected():
