@@ -76,8 +76,9 @@ class LocalRunner:
     def resume(self) -> None:
         self._gate.set()
 
-    def _run(self, job_name: str, payload: dict, call_id: str) -> dict:
-        self._gate.wait()
+    def _run(self, job_name: str, payload: dict, call_id: str, gated: bool = True) -> dict:
+        if gated:
+            self._gate.wait()
         _current_call.id = call_id
         try:
             return self._handler(job_name, payload)
@@ -125,7 +126,8 @@ class LocalRunner:
     def call(self, job_name: str, payload: dict, timeout: float | None = None) -> dict:
         """A short synchronous job (a probe, a one-off render): its own threads, so queued or
         paused spawned jobs never hold it up."""
-        future = self._call_pool.submit(self._run, job_name, payload, f"local-{uuid.uuid4().hex}")
+        future = self._call_pool.submit(self._run, job_name, payload,
+                                        f"local-{uuid.uuid4().hex}", False)
         try:
             return future.result(timeout=timeout)
         except (FutureTimeout, CancelledError):
