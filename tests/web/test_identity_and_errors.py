@@ -72,6 +72,17 @@ def test_delete_user_removes_every_object_of_that_user_only(api):
     assert r.status_code == 403 and r.json()["detail"]
 
 
+def test_delete_user_leaves_no_empty_folders_in_the_local_store(local_api):
+    user = local_api.as_user("leaver")
+    for kind in (Kind.GAMES, Kind.RAW_CLIPS, Kind.UPLOADS, Kind.WORKING_VIDEOS):
+        local_api.store.put_bytes(object_key("leaver", kind, new_name(".mp4")), b"x")
+    local_api.client.put("/api/settings", json={}, headers=user)
+    assert (local_api.store.root / "leaver").is_dir()
+    r = local_api.client.delete("/api/auth/user", headers=user)
+    assert r.status_code == 200 and r.json()["deleted_objects"] == 5
+    assert not (local_api.store.root / "leaver").exists()
+
+
 # -- AUTH_MODE=token ---------------------------------------------------------------------
 
 @pytest.fixture
