@@ -102,6 +102,13 @@ def _load(path: Path, sha: str, device: str) -> tuple[Any, str]:
         return _models[key]
 
 
+def nvidia_device_present() -> bool:
+    """An NVIDIA GPU is visible to this process (the driver's device nodes exist)."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    return any(Path("/dev").glob("nvidia[0-9]*"))
+
+
 def choose_upscaler(requested: str | None = None, batch_size: int | None = None
                     ) -> UpscalerChoice:
     """The upscaler for a job that asked for `requested` (auto|lanczos|sr; None = auto)."""
@@ -110,6 +117,9 @@ def choose_upscaler(requested: str | None = None, batch_size: int | None = None
     preference = _preference(requested)
     if preference == "lanczos":
         return UpscalerChoice(LanczosUpscaler())
+    if preference == "auto" and not nvidia_device_present():
+        # decided without importing torch (~300 MB and seconds per CPU job container)
+        return _fallback("No GPU: Lanczos was used (UPSCALER=sr forces AI upscaling on CPU).")
     try:
         import torch
     except ImportError:
