@@ -45,8 +45,7 @@ STATUS = ["all", "uncompleted", "complete", "overlay", "editing", "exported", "n
 
 
 def annotations_dir() -> Path:
-    local = ROOT / "tests" / "data" / "annotations"
-    return local if local.is_dir() else ROOT.parent / "shared" / "data" / "annotations"
+    return ROOT / "tests" / "data" / "annotations"  # the project's own fixtures
 
 
 def template_image() -> tuple[bytes, int]:
