@@ -81,10 +81,14 @@ web_image = (
 if (EDITOR_BUILD := editor_build()) is not None:
     web_image = web_image.env({"EDITOR_DIR": EDITOR_REMOTE_DIR}).add_local_dir(
         EDITOR_BUILD, EDITOR_REMOTE_DIR)
+# numba compiles the resampling passes on a container's first frame (~1 s) and caches them
+# beside the source, which is mounted at start and may be read-only: cache in /tmp instead.
+NUMBA_ENV = {"NUMBA_CACHE_DIR": "/tmp/numba-cache"}
 # CPU job bodies: ffmpeg comes from imageio-ffmpeg's binary and PyAV's libraries (no apt).
 media_image = (
     modal.Image.debian_slim(python_version="3.11")
     .pip_install(*WEB_PACKAGES, *MEDIA_PACKAGES)
+    .env(NUMBA_ENV)
     .add_local_python_source("lib", "functions")
     .add_local_dir(ROOT / "functions" / "assets", "/root/functions/assets")
 )
@@ -103,7 +107,7 @@ gpu_image = (
         f"d = hashlib.sha256(open('{SR_WEIGHTS_PATH}', 'rb').read()).hexdigest(); "
         f"assert d == '{SR_WEIGHTS_SHA256}', 'realesr-general-x4v3.pth changed: ' + d\"",
     )
-    .env({"SR_WEIGHTS": SR_WEIGHTS_PATH, "SR_WEIGHTS_SHA256": SR_WEIGHTS_SHA256})
+    .env({"SR_WEIGHTS": SR_WEIGHTS_PATH, "SR_WEIGHTS_SHA256": SR_WEIGHTS_SHA256, **NUMBA_ENV})
     .add_local_python_source("lib", "functions")
     .add_local_dir(ROOT / "functions" / "assets", "/root/functions/assets")
 )

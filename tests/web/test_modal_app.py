@@ -14,7 +14,7 @@ import modal
 import modal_app
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "cv2", "opencv", "av", "numpy", "spandrel")
+HEAVY = ("torch", "cv2", "opencv", "av", "numpy", "spandrel", "numba")
 
 
 def test_app_is_named_and_has_the_web_function():
@@ -50,7 +50,7 @@ def test_web_image_has_no_torch_or_cv2():
     """The web image is built from WEB_PACKAGES alone (plus lib/ and web/ sources)."""
     text = " ".join(modal_app.WEB_PACKAGES).lower()
     assert "fastapi" in text and "boto3" in text
-    for name in ("torch", "cv2", "opencv", "spandrel", "av>", "numpy"):
+    for name in ("torch", "cv2", "opencv", "spandrel", "av>", "numpy", "numba"):
         assert name not in text, f"{name} in the web image"
     assert "torch>=2.3" not in modal_app.MEDIA_PACKAGES
 
