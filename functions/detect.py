@@ -17,14 +17,15 @@ from functions.jobkit import run_job
 from lib.jobs.progress import Progress, ProgressSink
 from lib.jobs.specs import JobResult, _Model
 from lib.media import local_input
+from lib.models import MAX_DETECT_TIMESTAMPS
 from lib.storage.base import ObjectStore
-from lib.vision.detect import MAX_TIMESTAMPS, detect_video
+from lib.vision.detect import detect_video
 from lib.vision.region_detect import shared_detector
 
 
 class DetectSpec(_Model):
     input_key: str
-    timestamps: list[float] | None = Field(None, max_length=MAX_TIMESTAMPS)
+    timestamps: list[float] | None = Field(None, max_length=MAX_DETECT_TIMESTAMPS)
     frame_number: int | None = Field(None, ge=0)
     confidence: float = Field(0.5, gt=0, le=1)
 

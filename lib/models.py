@@ -123,3 +123,4 @@ class OverlayAction(StrEnum):
 AUTO_REGION_SECONDS = 2.0  # its length (shorter clips: the whole clip)
 AUTO_REGION_MIN_CLIP = 0.5  # clips shorter than this get no region
 AUTO_REGION_SAMPLES = 4  # detections at this many evenly spaced times of the region
+MAX_DETECT_TIMESTAMPS = 100  # times one player-detection request may ask for

@@ -114,14 +114,6 @@ class CropBox:
     width: float
     height: float
 
-    def rounded(self, frame_w: int, frame_h: int) -> tuple[int, int, int, int]:
-        """Integer (x, y, w, h) with even w and h, inside a frame_w x frame_h frame."""
-        w = max(2, min(frame_w - frame_w % 2, 2 * round(self.width / 2)))
-        h = max(2, min(frame_h - frame_h % 2, 2 * round(self.height / 2)))
-        x = min(max(0, round(self.x + (self.width - w) / 2)), frame_w - w)
-        y = min(max(0, round(self.y + (self.height - h) / 2)), frame_h - h)
-        return x, y, w, h
-
 
 def clamp_crop(box: Mapping[str, float], frame_w: int, frame_h: int) -> CropBox:
     """The crop box moved and shrunk just enough to lie inside the source (w, h >= 2)."""

@@ -22,6 +22,7 @@ from lib.errors import BadRequest
 from lib.media import FrameReader, MediaInfo, Yuv420, open_input, probe
 from lib.media.frames import sample_frames
 from lib.media.probe import video_stream
+from lib.models import MAX_DETECT_TIMESTAMPS
 from lib.vision.nanodet import CENTRE_OFFSET, INPUT_SIZE, PERSON, NanoDetModel, decode
 from lib.vision.tiling import Candidate, Tile, cut_flags, merge, scaled_plan
 
@@ -150,7 +151,6 @@ class PersonDetector:
         return [Box(*map(float, c.box), c.score) for c in merge(cands, self.nms_iou)]
 
 
-MAX_TIMESTAMPS = 100
 SEEK_GAP = 3.0  # seconds ahead worth a seek, when the file has no keyframe index
 
 
@@ -169,8 +169,8 @@ def _times(info: MediaInfo, timestamps: Sequence[float] | None, frame_number: in
         return [frame_number / info.fps]
     if not timestamps:
         raise BadRequest("Give at least one timestamp.")
-    if len(timestamps) > MAX_TIMESTAMPS:
-        raise BadRequest(f"Give at most {MAX_TIMESTAMPS} timestamps per request.")
+    if len(timestamps) > MAX_DETECT_TIMESTAMPS:
+        raise BadRequest(f"Give at most {MAX_DETECT_TIMESTAMPS} timestamps per request.")
     times = []
     for t in timestamps:
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):

@@ -8,12 +8,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from lib.jobs.detect_ops import detect_players, video_key
+from lib.models import MAX_DETECT_TIMESTAMPS
 from web.deps import CurrentUser, Db, JobRunner
 from web.fields import RowId
 
 router = APIRouter(prefix="/api/detect", tags=["detection"])
 
-MAX_TIMESTAMPS = 100
 Seconds = Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False)]
 
 
@@ -25,7 +25,7 @@ class DetectRequest(BaseModel):
     working_video_id: RowId | None = None
     final_video_id: RowId | None = None
     raw_clip_id: RowId | None = None
-    timestamps: list[Seconds] | None = Field(None, min_length=1, max_length=MAX_TIMESTAMPS)
+    timestamps: list[Seconds] | None = Field(None, min_length=1, max_length=MAX_DETECT_TIMESTAMPS)
     frame_number: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     confidence: Annotated[float, Field(gt=0, le=1)] = 0.5
 

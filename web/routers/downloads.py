@@ -38,7 +38,8 @@ def count_downloads(db: Db) -> dict:
     return {"count": db.read(gallery_count)}
 
 
-@router.api_route("/{download_id}/file", methods=["GET", "HEAD"])
+@router.get("/{download_id}/file")
+@router.head("/{download_id}/file")  # own route: unique operation id
 def download(download_id: PathId, request: Request, db: Db, store: Store,
              user_id: CurrentUser) -> Response:
     filename, attachment_name = db.read(lambda conn: download_file(conn, download_id))

@@ -29,7 +29,8 @@ def _check(store, settings, method: str, key: str, exp: int, sig: str,
         raise Forbidden("This storage link is invalid or has expired.")
 
 
-@router.api_route("/api/storage/local/{key:path}", methods=["GET", "HEAD"])
+@router.get("/api/storage/local/{key:path}")
+@router.head("/api/storage/local/{key:path}")  # own route: unique operation id
 def get_object(
     key: str, request: Request, store: Store, settings: AppSettings,
     exp: int = Query(...), sig: str = Query(...), filename: str | None = None,

@@ -132,7 +132,8 @@ def remove_clip(project_id: PathId, clip_id: PathId, db: Db, user_id: CurrentUse
     return {"success": True, "deleted_versions": deleted}
 
 
-@router.api_route("/{clip_id}/file", methods=["GET", "HEAD"])
+@router.get("/{clip_id}/file")
+@router.head("/{clip_id}/file")  # own route: unique operation id
 def clip_file(project_id: PathId, clip_id: PathId, request: Request, db: Db, user_id: CurrentUser,
               store: Store, settings: AppSettings, stream: bool = False) -> Response:
     """#22: `<video src>` use (302 to storage, or bytes with Range locally); `?stream=true`
