@@ -3,10 +3,9 @@ modules so a spawned child imports only what it needs: the sync code and boto3."
 
 from __future__ import annotations
 
-import sqlite3
-
 from lib.db.sync import UserDatabases
 from lib.storage.s3 import S3Store
+from tests.db.games import insert
 from tests.stores import DelegatingStore
 
 ACCESS_KEY = SECRET_KEY = "testing"
@@ -16,13 +15,6 @@ def s3_store(endpoint: str, bucket: str) -> S3Store:
     return S3Store(bucket, endpoint_url=endpoint, access_key_id=ACCESS_KEY,
                    secret_access_key=SECRET_KEY, region="us-east-1",
                    connect_timeout=2.0, read_timeout=20.0)
-
-
-def insert_game(name: str):
-    def fn(conn: sqlite3.Connection) -> int:
-        return conn.execute("INSERT INTO games (name) VALUES (?)", (name,)).lastrowid
-
-    return fn
 
 
 def concurrent_writer(endpoint: str, bucket: str, uid: str, prefix: str, count: int,
@@ -36,7 +28,7 @@ def concurrent_writer(endpoint: str, bucket: str, uid: str, prefix: str, count: 
     failures = []
     for i in range(count):
         try:
-            dbs.write(uid, insert_game(f"{prefix}-{i}"))
+            dbs.write(uid, insert(f"{prefix}-{i}"))
         except Exception as err:  # noqa: BLE001 - reported to the parent
             failures.append(f"{i}: {type(err).__name__}: {err}")
     s = dbs.stats
@@ -65,6 +57,6 @@ def crash_writer(endpoint: str, bucket: str, uid: str, start: int, out) -> None:
     out.send_bytes(b"R")
     i = start
     while True:
-        dbs.write(uid, insert_game(f"ack-{i}"))
+        dbs.write(uid, insert(f"ack-{i}"))
         out.send_bytes(f"A{i}".encode())
         i += 1

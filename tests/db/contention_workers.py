@@ -10,6 +10,7 @@ from lib.config import Settings
 from lib.db.sync import UserDatabases
 from lib.errors import StorageUnavailable, VersionConflict
 from lib.storage.s3 import S3Store
+from tests.db.games import insert
 
 
 def contending_container(endpoint: str, bucket: str, uid: str, prefix: str, threads: int,
@@ -27,8 +28,7 @@ def contending_container(endpoint: str, bucket: str, uid: str, prefix: str, thre
             name = f"{prefix}-{t}-{i}"
             started = time.monotonic()
             try:
-                dbs.write(uid, lambda conn, name=name: conn.execute(
-                    "INSERT INTO games (name) VALUES (?)", (name,)).lastrowid)
+                dbs.write(uid, insert(name))
             except VersionConflict:
                 with lock:
                     conflicts.append(name)

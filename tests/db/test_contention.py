@@ -6,13 +6,10 @@ CONTENTION_WRITES=80 runs the audit's full 1,280 writes (the default is 12 per w
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-import time
 
-from lib.db.connection import open_image
-from lib.keys import database_key
 from tests.conftest import make_s3_store
+from tests.db.games import run_writers, stored_names
 
 PROCESSES = 2
 THREADS = 8
@@ -24,27 +21,15 @@ def test_sixteen_writers_two_processes_no_409(s3_server):
     from tests.db.contention_workers import contending_container
 
     store = make_s3_store(s3_server)
-    ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(PROCESSES)
-    results = ctx.Queue()
-    procs = [ctx.Process(target=contending_container,
-                         args=(s3_server.endpoint, store.bucket, UID, f"p{n}", THREADS, WRITES,
-                               barrier, results))
-             for n in range(PROCESSES)]
-    started = time.monotonic()
-    for p in procs:
-        p.start()
-    reports = [results.get(timeout=600) for _ in procs]
-    for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
-    elapsed = time.monotonic() - started
+    reports, elapsed = run_writers(
+        contending_container,
+        [(s3_server.endpoint, store.bucket, UID, f"p{n}", THREADS, WRITES)
+         for n in range(PROCESSES)], timeout=600)
 
     total = PROCESSES * THREADS * WRITES
     assert [r["conflicts_409"] for r in reports] == [[]] * PROCESSES
     assert [r["unavailable"] for r in reports] == [[]] * PROCESSES
-    data, _ = store.get_bytes(database_key(UID))
-    stored = [r["name"] for r in open_image(data).execute("SELECT name FROM games")]
+    stored = stored_names(store, UID)
     expected = {f"p{n}-{t}-{i}" for n in range(PROCESSES) for t in range(THREADS)
                 for i in range(WRITES)}
     assert len(stored) == total and set(stored) == expected  # none lost, none doubled

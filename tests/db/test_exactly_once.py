@@ -6,8 +6,6 @@ The HTTP tests drive the real app over S3Store → tests/faultproxy.py → the m
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from lib.db.connection import open_image
@@ -16,6 +14,7 @@ from lib.keys import database_key
 from lib.storage.base import StorageOutcomeUnknown
 from lib.storage.s3 import S3Store
 from tests.conftest import Api, make_s3_store
+from tests.db.games import insert, stored_names
 from tests.faultproxy import FaultProxy
 from tests.s3server import ACCESS_KEY, SECRET_KEY
 from tests.stores import DelegatingStore
@@ -98,16 +97,8 @@ def test_put_that_never_arrived_is_run_again_once(proxied):
 
 # -- the sync layer on both stores ------------------------------------------------------------
 
-def insert(name: str):
-    def fn(conn: sqlite3.Connection) -> int:
-        return conn.execute("INSERT INTO games (name) VALUES (?)", (name,)).lastrowid
-
-    return fn
-
-
 def remote_names(store) -> list[str]:
-    data, _ = store.get_bytes(database_key(UID))
-    return [r["name"] for r in open_image(data).execute("SELECT name FROM games ORDER BY id")]
+    return stored_names(store, UID)
 
 
 class RetriedPut(DelegatingStore):

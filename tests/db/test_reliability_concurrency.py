@@ -3,12 +3,10 @@ server on loopback → all 800 present, 0 lost."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import time
-
 from lib.db.connection import open_image
 from lib.keys import database_key
 from tests.conftest import make_s3_store
+from tests.db.games import run_writers
 from tests.reliability_workers import concurrent_writer
 
 PROCESSES = 4
@@ -18,23 +16,10 @@ UID = "r1user"
 
 def test_r1_four_processes_no_lost_writes(s3_server):
     store = make_s3_store(s3_server)
-    ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(PROCESSES)
-    results = ctx.Queue()
-    procs = [
-        ctx.Process(target=concurrent_writer,
-                    args=(s3_server.endpoint, store.bucket, UID, f"p{n}", WRITES, barrier,
-                          results))
-        for n in range(PROCESSES)
-    ]
-    started = time.monotonic()
-    for p in procs:
-        p.start()
-    reports = [results.get(timeout=300) for _ in procs]
-    for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
-    elapsed = time.monotonic() - started
+    reports, elapsed = run_writers(
+        concurrent_writer,
+        [(s3_server.endpoint, store.bucket, UID, f"p{n}", WRITES) for n in range(PROCESSES)],
+        timeout=300)
 
     assert [r["failures"] for r in reports] == [[]] * PROCESSES
     data, _ = store.get_bytes(database_key(UID))

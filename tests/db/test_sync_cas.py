@@ -11,22 +11,13 @@ import threading
 
 import pytest
 
-from lib.db.connection import open_image
 from lib.db.sync import UserDatabases
 from lib.errors import NotFound, VersionConflict
 from lib.keys import database_key
+from tests.db.games import insert, stored_names
 from tests.stores import BeforePut, SlowPut
 
 UID = "u1"
-
-
-def insert(name: str):
-    """A unit of work: add a game called `name` (re-runnable, no outside effects)."""
-
-    def fn(conn: sqlite3.Connection) -> int:
-        return conn.execute("INSERT INTO games (name) VALUES (?)", (name,)).lastrowid
-
-    return fn
 
 
 def names(conn: sqlite3.Connection) -> set[str]:
@@ -35,8 +26,7 @@ def names(conn: sqlite3.Connection) -> set[str]:
 
 def remote_names(store, uid: str = UID) -> set[str]:
     """What storage holds, read without any container's cache."""
-    data, _ = store.get_bytes(database_key(uid))
-    return names(open_image(data))
+    return set(stored_names(store, uid))
 
 
 def container(store, **kwargs) -> UserDatabases:

@@ -3,32 +3,22 @@ user's lock included, ends by its deadline (DB_DEADLINE_S): 503, not a queue of 
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 
 import pytest
 
 from lib.config import Settings
-from lib.db.connection import open_image
 from lib.db.sync import UserDatabases
 from lib.errors import StorageUnavailable, VersionConflict
-from lib.keys import database_key
+from tests.db.games import insert, stored_names
 from tests.stores import BeforePut, SlowPut
 
 UID = "budget"
 
 
-def insert(name: str):
-    def fn(conn: sqlite3.Connection) -> int:
-        return conn.execute("INSERT INTO games (name) VALUES (?)", (name,)).lastrowid
-
-    return fn
-
-
 def remote_names(store) -> set[str]:
-    data, _ = store.get_bytes(database_key(UID))
-    return {r["name"] for r in open_image(data).execute("SELECT name FROM games")}
+    return set(stored_names(store, UID))
 
 
 def test_settings_bound_retries_by_time_by_default():

@@ -13,7 +13,6 @@ striped pitch along known paths while the camera pans across a wider world:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,13 +22,10 @@ import av
 import cv2
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "vision"
+from tests.vision.labelled import DATA, labels
+
 PITCH = (52, 128, 58)  # RGB
 BOARD = (30, 60, 170)
-
-
-def _labels() -> dict:
-    return json.loads((DATA / "labels.json").read_text())["images"]
 
 
 @lru_cache(maxsize=4)
@@ -37,7 +33,7 @@ def cutout(name: str, index: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(RGB, alpha in [0, 1]) of the person inside the labelled box: a feathered ellipse
     filling the box (GrabCut finds nothing in the grey basketball image)."""
     bgr = cv2.imread(str(DATA / name), cv2.IMREAD_COLOR)
-    x, y, w, h = _labels()[name]["persons"][index]["box"]
+    x, y, w, h = labels()["images"][name]["persons"][index]["box"]
     yy, xx = np.mgrid[0:h, 0:w]
     r = np.sqrt(((xx + 0.5 - w / 2) / (w / 2)) ** 2 + ((yy + 0.5 - h / 2) / (h / 2)) ** 2)
     alpha = np.clip((1.08 - r) / 0.12, 0.0, 1.0).astype(np.float32)
