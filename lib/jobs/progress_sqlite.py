@@ -1,6 +1,6 @@
 """A ProgressStore in one SQLite file, shared by every process that opens it.
 
-The same Dict subset as `modal.Dict` (get, put with `skip_if_exists`, pop), with the same
+The same Dict subset as `modal.Dict` (get, put with `skip_if_exists`), with the same
 atomicity: `put(..., skip_if_exists=True)` is one `INSERT OR IGNORE`. Values are JSON (the
 frames and events are plain dicts). Local multi-process serving and the cross-process tests
 of the event protocol use it.
@@ -41,14 +41,8 @@ class SqliteProgressStore:
                                    (key, json.dumps(value)))
         return cur.rowcount > 0
 
-    def pop(self, key: str) -> None:
-        self._conn().execute("DELETE FROM progress WHERE key = ?", (key,))
-
     async def aget(self, key: str) -> Any | None:
         return await asyncio.to_thread(self.get, key)
 
     async def aput(self, key: str, value: Any, *, skip_if_exists: bool = False) -> bool:
         return await asyncio.to_thread(self.put, key, value, skip_if_exists=skip_if_exists)
-
-    async def apop(self, key: str) -> None:
-        await asyncio.to_thread(self.pop, key)

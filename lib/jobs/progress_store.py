@@ -4,8 +4,8 @@ Keys: `export:{user_id}:{export_id}` → the latest progress frame of an export 
 increasing `seq`); `events:{user_id}:{seq}` → one event of a user (extraction_complete /
 extraction_failed), `events:{user_id}:head` → a hint of the newest seq.
 
-A store implements the subset of `modal.Dict` used here: `get`, `put(..., skip_if_exists)`,
-`pop`, each also as a coroutine (`aget`, `aput`, `apop`) for `async def` callers, which must
+A store implements the subset of `modal.Dict` used here: `get` and `put(..., skip_if_exists)`,
+each also as a coroutine (`aget`, `aput`) for `async def` callers, which must
 never block the event loop (on Modal those are the `.aio` calls). In memory locally, a
 `modal.Dict` on Modal, a SQLite file when several local processes share it.
 """
@@ -23,13 +23,9 @@ class ProgressStore(Protocol):
 
     def put(self, key: str, value: Any, *, skip_if_exists: bool = False) -> bool: ...
 
-    def pop(self, key: str) -> None: ...
-
     async def aget(self, key: str) -> Any | None: ...
 
     async def aput(self, key: str, value: Any, *, skip_if_exists: bool = False) -> bool: ...
-
-    async def apop(self, key: str) -> None: ...
 
 
 class MemoryProgressStore:
@@ -53,18 +49,11 @@ class MemoryProgressStore:
             self._data[key] = value
             return True
 
-    def pop(self, key: str) -> None:
-        with self._lock:
-            self._data.pop(key, None)
-
     async def aget(self, key: str) -> Any | None:
         return self.get(key)
 
     async def aput(self, key: str, value: Any, *, skip_if_exists: bool = False) -> bool:
         return self.put(key, value, skip_if_exists=skip_if_exists)
-
-    async def apop(self, key: str) -> None:
-        self.pop(key)
 
 
 class ModalDictProgressStore:
@@ -81,17 +70,11 @@ class ModalDictProgressStore:
     def put(self, key: str, value: Any, *, skip_if_exists: bool = False) -> bool:
         return self._dict.put(key, value, skip_if_exists=skip_if_exists)
 
-    def pop(self, key: str) -> None:
-        self._dict.pop(key, None)
-
     async def aget(self, key: str) -> Any | None:
         return await self._dict.get.aio(key)
 
     async def aput(self, key: str, value: Any, *, skip_if_exists: bool = False) -> bool:
         return await self._dict.put.aio(key, value, skip_if_exists=skip_if_exists)
-
-    async def apop(self, key: str) -> None:
-        await self._dict.pop.aio(key, None)
 
 
 # -- user events: one key per event, seq allocated by an atomic put ------------------------------
