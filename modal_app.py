@@ -236,7 +236,7 @@ class VisionGpu:
 
 
 def _load_vision(upscaler: bool = True) -> None:
-    from lib.vision.region_detect import shared_detector
+    from lib.vision.detect import shared_detector
 
     shared_detector()
     if upscaler:

@@ -19,8 +19,7 @@ from lib.jobs.specs import JobResult, _Model
 from lib.media import local_input
 from lib.models import MAX_DETECT_TIMESTAMPS
 from lib.storage.base import ObjectStore
-from lib.vision.detect import detect_video
-from lib.vision.region_detect import shared_detector
+from lib.vision.detect import detect_video, shared_detector
 
 
 class DetectSpec(_Model):

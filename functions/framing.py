@@ -38,6 +38,7 @@ from lib.media.frames import sample_frames
 from lib.media.probe import snap_rate
 from lib.media.resample import SourceCrop
 from lib.media.transitions import join
+from lib.models import aspect_value
 from lib.storage.base import ObjectStore
 from lib.timeline.keyframes import CropTrack
 from lib.timeline.segments import SegmentPlan, parse_segments
@@ -79,14 +80,6 @@ def output_size(spec: FramingSpec) -> tuple[int, int]:
     if aspect >= max_w / max_h:
         return max_w, _even(max_w / aspect)
     return _even(max_h * aspect), max_h
-
-
-def aspect_value(aspect_ratio: str | None) -> float | None:
-    try:
-        a, b = (float(x) for x in (aspect_ratio or "").split(":"))
-        return a / b if a > 0 and b > 0 else None
-    except ValueError:
-        return None
 
 
 def run(spec: FramingSpec | dict, store: ObjectStore, progress: ProgressSink) -> FramingResult:

@@ -59,6 +59,15 @@ class AspectRatio(StrEnum):
     SQUARE = "1:1"
 
 
+def aspect_value(aspect_ratio: str | None) -> float | None:
+    """Width / height of a "w:h" aspect ratio; None when it is not one."""
+    try:
+        a, b = (float(x) for x in (aspect_ratio or "").split(":"))
+        return a / b if a > 0 and b > 0 else None
+    except ValueError:
+        return None
+
+
 class GameType(StrEnum):
     HOME = "home"
     AWAY = "away"

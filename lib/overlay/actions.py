@@ -38,13 +38,11 @@ from lib.action_fields import (
 from lib.db.migrate import normalize_regions_json
 from lib.errors import BadRequest, NotFound, Unprocessable
 from lib.models import EffectType, OverlayAction
-from lib.timeline.keyframes import EDITOR_FPS
+from lib.timeline.keyframes import DEFAULT_HIGHLIGHT_COLOR, DEFAULT_HIGHLIGHT_OPACITY, EDITOR_FPS
 
 KEYFRAME_TOLERANCE = 0.02  # seconds, the editor's (and the old backend's) match window
 DEFAULT_SPAN = 2.0  # seconds: a region created from a single time
 SPAN_INFERRED = "span_inferred"  # region flag: the span follows its keyframes
-DEFAULT_OPACITY = 0.15
-DEFAULT_COLOR = "#FFFF00"
 _KEYFRAME_NUMBERS = ("x", "y", "radiusX", "radiusY")
 
 
@@ -105,9 +103,9 @@ def _keyframe_from(data: dict, where: str = "data") -> dict:
     for key in _KEYFRAME_NUMBERS:
         check = size if key.startswith("radius") else coordinate
         keyframe[key] = check(number_arg(data, key, where), f"{where}.{key}")
-    opacity = number_arg(data, "opacity", where, default=DEFAULT_OPACITY)
+    opacity = number_arg(data, "opacity", where, default=DEFAULT_HIGHLIGHT_OPACITY)
     keyframe["opacity"] = min(1.0, max(0.0, opacity))
-    keyframe["color"] = color_arg(data, where, DEFAULT_COLOR)
+    keyframe["color"] = color_arg(data, where, DEFAULT_HIGHLIGHT_COLOR)
     if bool_arg(data, "fromDetection", where):
         keyframe["fromDetection"] = True
     return keyframe

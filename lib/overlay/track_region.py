@@ -20,6 +20,7 @@ from lib.keys import Kind, object_key
 from lib.overlay import highlights
 from lib.overlay.actions import OverlayState, keyframe_time, normalize_regions
 from lib.overlay.data import _require_working_video, _state_of, _store_state
+from lib.timeline.keyframes import DEFAULT_HIGHLIGHT_COLOR, DEFAULT_HIGHLIGHT_OPACITY
 
 
 def _find(regions: list[dict], region_id: str) -> dict:
@@ -54,7 +55,8 @@ def track_region_spec(conn: sqlite3.Connection, user_id: str, project_id: int, t
     if end <= start:
         raise BadRequest(f"Region {region_id} has no span to track over.")
     first = next(iter(region.get("keyframes") or []), {})
-    style = {"opacity": first.get("opacity", 0.15), "color": first.get("color", "#FFFF00")}
+    style = {"opacity": first.get("opacity", DEFAULT_HIGHLIGHT_OPACITY),
+             "color": first.get("color", DEFAULT_HIGHLIGHT_COLOR)}
     return {"kind": "track_region", "input_key": object_key(user_id, Kind.WORKING_VIDEOS,
                                                             video["filename"]),
             "time": time, "box": box, "start": start, "end": end, "style": style,

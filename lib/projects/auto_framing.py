@@ -11,18 +11,22 @@ Tracking runs outside any unit of work (the `follow` job), so the gesture has th
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 from lib.errors import BadRequest, VersionConflict
-from lib.framing.state import Crop, dump, frame_number, normalize_crop, sync_timing
+from lib.framing.state import Crop, dump, frame_number, is_number, normalize_crop, sync_timing
 from lib.keys import object_key
-from lib.projects.clip_versions import get_clip, latest_version, stored_framing, write_framing
+from lib.models import AspectRatio, aspect_value
+from lib.projects.clip_versions import (
+    get_clip,
+    latest_version,
+    require_project,
+    stored_framing,
+    write_framing,
+)
 from lib.projects.working_clips import clip_file
-
-ASPECTS = {"9:16": 9 / 16, "16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}
 
 
 def parse_auto_frame(data: Any) -> tuple[int, dict]:
@@ -34,9 +38,7 @@ def parse_auto_frame(data: Any) -> tuple[int, dict]:
     if not isinstance(box, Mapping):
         raise BadRequest("data.box must be an object {x, y, width, height}.")
     for name in ("x", "y", "width", "height"):
-        value = box.get(name)
-        if not isinstance(value, int | float) or isinstance(value, bool) \
-                or not math.isfinite(value):
+        if not is_number(box.get(name)):
             raise BadRequest(f"data.box.{name} must be a number.")
     if box["width"] <= 1 or box["height"] <= 1:
         raise BadRequest("data.box must have a positive width and height.")
@@ -52,15 +54,14 @@ def auto_frame_spec(conn: sqlite3.Connection, user_id: str, project_id: int, cli
     if where is None:
         raise BadRequest("The clip has no video yet, so there is nothing to track.")
     _, segments, _ = stored_framing(latest)
-    project = conn.execute("SELECT aspect_ratio FROM projects WHERE id = ?",
-                           (project_id,)).fetchone()
+    aspect = require_project(conn, project_id)["aspect_ratio"]
     return {
         "kind": "auto_frame",
         "input_key": object_key(user_id, *where),
         "frame": frame,
         "box": box,
         "segments_data": segments,
-        "aspect": ASPECTS.get(project["aspect_ratio"] if project else "9:16", 9 / 16),
+        "aspect": aspect_value(aspect) or aspect_value(AspectRatio.VERTICAL),
         "latest_id": latest["id"],
     }
 

@@ -10,6 +10,7 @@ at given timestamps of a file and answers in the §6 shape.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,21 @@ class PersonDetector:
             cands += [Candidate(b, float(s), index, bool(c))
                       for b, s, c in zip(boxes, scores, cut, strict=True)]
         return [Box(*map(float, c.box), c.score) for c in merge(cands, self.nms_iou)]
+
+
+_shared: PersonDetector | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_detector() -> PersonDetector:
+    """One PersonDetector per process: the model loads once per container, not per export or
+    follow (onnxruntime sessions may run from several threads at once; every caller passes
+    its own confidence to `detect`)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = PersonDetector()
+        return _shared
 
 
 SEEK_GAP = 3.0  # seconds ahead worth a seek, when the file has no keyframe index

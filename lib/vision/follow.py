@@ -20,7 +20,7 @@ import numpy as np
 
 from lib.errors import BadRequest
 from lib.media import MediaInfo, probe
-from lib.timeline.keyframes import EDITOR_FPS
+from lib.timeline.keyframes import DEFAULT_HIGHLIGHT_COLOR, DEFAULT_HIGHLIGHT_OPACITY, EDITOR_FPS
 from lib.timeline.segments import parse_segments
 from lib.vision.camera_path import PORTRAIT, PathLimits, crop_path, fewest_keys, gaussian_blur
 from lib.vision.track import FollowResult, PlayerTracker
@@ -116,7 +116,8 @@ def spotlight_keyframes(path: str | Path, time: float, box: tuple[float, float, 
             "time": round(ticks[i] / EDITOR_FPS, 6), "frame": int(ticks[i]),
             "x": round(float(v[0]), 3), "y": round(float(v[1]), 3),
             "radiusX": round(max(1.0, float(v[2])), 3), "radiusY": round(max(1.0, float(v[3])), 3),
-            "opacity": style.get("opacity", 0.15), "color": style.get("color", "#FFFF00"),
+            "opacity": style.get("opacity", DEFAULT_HIGHLIGHT_OPACITY),
+            "color": style.get("color", DEFAULT_HIGHLIGHT_COLOR),
             "fromDetection": True,
         })
     return {"keyframes": keyframes, "videoWidth": width, "videoHeight": height,

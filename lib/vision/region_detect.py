@@ -10,7 +10,6 @@ detections: it never fails the export.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from fractions import Fraction
 from typing import Any
@@ -22,22 +21,6 @@ from lib.media.frames import Yuv420, plane_views
 from lib.models import AUTO_REGION_MIN_CLIP, AUTO_REGION_SAMPLES, AUTO_REGION_SECONDS
 
 log = logging.getLogger(__name__)
-
-
-_shared: Any = None
-_shared_lock = threading.Lock()
-
-
-def shared_detector() -> Any:
-    """One PersonDetector per process: the model loads once per container, not per export
-    (onnxruntime sessions may run from several threads at once)."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            from lib.vision.detect import PersonDetector
-
-            _shared = PersonDetector()
-        return _shared
 
 
 def sample_frames(clip_starts: list[int], clip_frames: list[int], rate: Fraction
@@ -91,6 +74,8 @@ class RegionDetections:
         if not order:
             return [[] for _ in self.picks]
         if self._detector is None:
+            from lib.vision.detect import shared_detector  # onnxruntime only when detecting
+
             self._detector = shared_detector()
         found = self._detector.detect([self._frames[n] for n in order], confidence=confidence)
         boxes = dict(zip(order, found, strict=True))

@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import av
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from lib.media import Yuv420
-from lib.media.resample import SourceCrop, resample_crop, resample_frame
+from lib.media.resample import SourceCrop, resample_frame, resample_into
 from lib.vision.sr_model import load_model, model_name
 from lib.vision.sr_plan import SrPlan, SrStats, even, frame_bytes, plan_crop
 
@@ -234,7 +233,6 @@ class SrUpscaler:
                         return
                     pending = None
                 if plan.model_input is None:
-                    self.stats.frames_lanczos += 1
                     frame = resample_frame(crop.frame, crop.box, width, height)
                     if not _put(batches, [frame], stop):
                         return
@@ -263,13 +261,13 @@ class SrUpscaler:
         """Write the crop, resampled from its sub-pixel box straight to the model's input size
         (pre-filtered when that is smaller), as frame `batch.count`."""
         w, h = batch.plan.model_input or (0, 0)
-        planes = resample_crop(crop.frame, crop.box, w, h)
         size, n_y, n_c = frame_bytes(w, h), h * w, (h // 2) * (w // 2)
         at = batch.count * size
         host = batch.slot.numpy()
-        np.copyto(host[at : at + n_y].reshape(h, w), planes.y)
-        np.copyto(host[at + n_y : at + n_y + n_c].reshape(h // 2, w // 2), planes.u)
-        np.copyto(host[at + n_y + n_c : at + size].reshape(h // 2, w // 2), planes.v)
+        resample_into(crop.frame, crop.box, Yuv420(  # model inputs have even sides
+            host[at : at + n_y].reshape(h, w),
+            host[at + n_y : at + n_y + n_c].reshape(h // 2, w // 2),
+            host[at + n_y + n_c : at + size].reshape(h // 2, w // 2)))
         batch.count += 1
 
     def _infer(self, width: int, height: int, inputs: _Pool, outputs: _Pool,

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-import numpy as np
-
 
 def even(value: float) -> int:
     return max(2, 2 * round(value / 2))
@@ -46,19 +44,10 @@ class SrStats:
     """What the last streams did, for the job result."""
 
     frames_sr: int = 0
-    frames_lanczos: int = 0
     model_inputs: Counter[tuple[int, int]] = field(default_factory=Counter)
     batches: int = 0
 
 
-def copy_plane(dst: np.ndarray, src: np.ndarray) -> None:
-    """Copy with edge replication where a plane of an odd-sized crop is a pixel short."""
-    h, w = min(dst.shape[0], src.shape[0]), min(dst.shape[1], src.shape[1])
-    dst[:h, :w] = src[:h, :w]
-    if w < dst.shape[1]:
-        dst[:h, w:] = dst[:h, w - 1 : w]
-    if h < dst.shape[0]:
-        dst[h:] = dst[h - 1 : h]
 
 
 def frame_bytes(w: int, h: int) -> int:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MODEL_SIDE = 416
+from lib.vision.nanodet import INPUT_SIZE
+
 OVERLAP = 0.15  # min fraction of a tile shared with its neighbour (wider than a player)
 TILE_PER_SHORT_SIDE = 0.555  # tile side / frame's short side: 1080p -> 600 px tiles
-TILE_MIN, TILE_MAX = MODEL_SIDE, 900  # never enlarge; 4K: smallest player found ~60 px
+TILE_MIN, TILE_MAX = INPUT_SIZE, 900  # never enlarge; 4K: smallest player found ~60 px
 ONE_TILE_SLACK = 1.2  # an axis up to 1.2 x the tile side is one tile (shrunk a little)
 
 
@@ -57,7 +58,7 @@ def plan_tiles(width: int, height: int) -> list[Tile]:
     3840x2160: 5x3 of 900; 810x1440 (portrait): 2x4 of 450; 640x480: 2x1 of 416x480.
     """
     full = Tile(0, 0, width, height, full=True)
-    if max(width, height) <= ONE_TILE_SLACK * MODEL_SIDE:
+    if max(width, height) <= ONE_TILE_SLACK * INPUT_SIZE:
         return [full]
     side = tile_side(width, height)
     tile_w, xs = _axis(width, side)

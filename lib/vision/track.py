@@ -21,11 +21,11 @@ import numpy as np
 
 from lib.media import FrameReader, MediaInfo, probe
 from lib.vision import appearance
+from lib.vision.nanodet import INPUT_SIZE
 from lib.vision.tiling import iou_matrix
 
 PLAYER_PX = 100  # decode so the chosen player is about this tall
 WINDOW_PLAYERS = 4.2  # detection window side, in player heights
-MODEL_SIDE = 416
 SWITCH_MAX = 0.45  # appearance distance above which the track is not our player any more
 REACQUIRE_MAX = 0.35  # ... below which a detection near the player's path is him again
 HOLD_SECONDS = 2.0  # ByteTrack keeps a lost track this long
@@ -40,10 +40,6 @@ class FollowResult:
     boxes: np.ndarray  # (n, 4); gaps filled by interpolation
     seen: np.ndarray  # (n,) bool: the player was detected (not bridged) at that sample
     track_ids: list[int]  # ByteTrack ids the player had, in order (more than one = re-acquired)
-    width: int
-    height: int
-    fps: float
-    duration: float
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (start, end) seconds
 
     @property
@@ -84,13 +80,14 @@ def decode_samples(path: Path, info: MediaInfo, at: float, every: int, scale: fl
 
 
 class PlayerTracker:
-    """Tracks one chosen player; `detector` is a lib.vision.detect.PersonDetector."""
+    """Tracks one chosen player; `detector` is a lib.vision.detect.PersonDetector (the
+    process's shared one by default; detections use this tracker's own `confidence`)."""
 
     def __init__(self, detector=None, detect_hz: float = 6.0, confidence: float = 0.15):
         if detector is None:
-            from lib.vision.detect import PersonDetector
+            from lib.vision.detect import shared_detector
 
-            detector = PersonDetector(confidence=confidence)
+            detector = shared_detector()
         self.detector = detector
         self.detect_hz = detect_hz
         self.confidence = confidence
@@ -111,12 +108,9 @@ class PlayerTracker:
         boxes = np.array(back.boxes[:0:-1] + fwd.boxes, dtype=object)
         seen = np.array([b is not None for b in boxes])
         filled = _bridge(np.array(times), boxes) / scale
-        width, height = frames[0].shape[1] / scale, frames[0].shape[0] / scale
         ids = [i for i in back.ids[::-1] + fwd.ids if i >= 0]
         ids = [i for k, i in enumerate(ids) if k == 0 or ids[k - 1] != i]
-        return FollowResult(np.array(times), filled, seen, ids, int(round(width)),
-                            int(round(height)), info.fps, info.duration,
-                            _gaps(np.array(times), seen))
+        return FollowResult(np.array(times), filled, seen, ids, _gaps(np.array(times), seen))
 
 
 def _bridge(times: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -171,7 +165,7 @@ class _Follower:
         h_img, w_img = frame.shape[:2]
         ph = self.last[3] - self.last[1]
         side = WINDOW_PLAYERS * ph * (1.0 + 1.5 * self.lost_for)
-        side = min(max(side, MODEL_SIDE), max(w_img, h_img))
+        side = min(max(side, INPUT_SIZE), max(w_img, h_img))
         cx, cy = self._predicted()
         x0 = int(np.clip(cx - side / 2, 0, max(0, w_img - side)))
         y0 = int(np.clip(cy - side / 2, 0, max(0, h_img - side)))
@@ -191,7 +185,7 @@ class _Follower:
             square = np.full((side, side, 3), 114, np.uint8)
             square[:h, :w] = region
             region = square
-        scale = min(1.0, 1.2 * MODEL_SIDE / max(region.shape[:2]))
+        scale = min(1.0, 1.2 * INPUT_SIZE / max(region.shape[:2]))
         found = self.owner.detector.detect([region], scale=scale,
                                            confidence=self.owner.confidence)[0]
         if not found:

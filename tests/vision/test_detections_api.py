@@ -66,7 +66,7 @@ def test_a_detector_failure_leaves_the_region_empty(local_api, walkers, tmp_path
     junk = tmp_path / "model.onnx"
     junk.write_bytes(b"not a model")
     monkeypatch.setenv("DETECT_MODEL", str(junk))
-    monkeypatch.setattr("lib.vision.region_detect._shared", None)
+    monkeypatch.setattr("lib.vision.detect._shared", None)
     (region,) = export_regions(local_api, walkers, "det_2")
     assert region["detections"] == []
     assert region["keyframes"] == [] and region["enabled"] is True
