@@ -15,6 +15,7 @@ from functions.jobkit import run_job
 from lib.jobs.progress import Progress, ProgressSink
 from lib.jobs.specs import JobResult, _Model
 from lib.media import local_input
+from lib.models import AUTO_FRAME
 from lib.storage.base import ObjectStore
 from lib.vision.follow import auto_frame_keyframes, parse_box, spotlight_keyframes
 
@@ -47,7 +48,7 @@ def _body(spec: FollowSpec, workdir: Path, progress: Progress, store: ObjectStor
     path = local_input(store, spec.input_key, workdir)
     box = parse_box(spec.box)
     progress(10, "processing", "Following the player")
-    if spec.kind == "auto_frame":
+    if spec.kind == AUTO_FRAME:
         out = auto_frame_keyframes(path, int(spec.frame or 0), box, spec.segments_data,
                                    spec.aspect)
     else:

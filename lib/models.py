@@ -128,6 +128,11 @@ class OverlayAction(StrEnum):
     SET_EFFECT_TYPE = "set_effect_type"
 
 
+# The follow-the-player gestures (tracked by the `follow` job before they are applied)
+AUTO_FRAME = "auto_frame"  # a framing gesture
+TRACK_REGION = "track_region"  # an overlay gesture
+
+
 # Automatic highlight regions (media.md §6): one per clip of a framing export, at its start.
 AUTO_REGION_SECONDS = 2.0  # its length (shorter clips: the whole clip)
 AUTO_REGION_MIN_CLIP = 0.5  # clips shorter than this get no region

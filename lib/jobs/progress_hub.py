@@ -20,6 +20,7 @@ from lib.jobs.progress_store import (
     head_key,
     latest_event_seq,
 )
+from lib.jobs.records import TERMINAL
 
 StaleCheck = Callable[[], Awaitable[None]]
 
@@ -118,8 +119,7 @@ class ProgressHub:
                 channel.latest, changed_at = frame, loop.time()
                 for queue in channel.queues:
                     queue.put_nowait(frame)
-            terminal = isinstance(channel.latest, dict) and channel.latest.get("status") in (
-                "complete", "error")
+            terminal = isinstance(channel.latest, dict) and channel.latest.get("status") in TERMINAL
             if on_stale is not None and not terminal \
                     and loop.time() - changed_at >= self.stale_seconds:
                 changed_at = loop.time()

@@ -17,6 +17,7 @@ from typing import Any
 from lib.action_fields import object_arg, region_id_arg
 from lib.errors import BadRequest, NotFound, VersionConflict
 from lib.keys import Kind, object_key
+from lib.models import TRACK_REGION
 from lib.overlay import highlights
 from lib.overlay.actions import OverlayState, keyframe_time, normalize_regions
 from lib.overlay.data import _require_working_video, _state_of, _store_state
@@ -57,7 +58,7 @@ def track_region_spec(conn: sqlite3.Connection, user_id: str, project_id: int, t
     first = next(iter(region.get("keyframes") or []), {})
     style = {"opacity": first.get("opacity", DEFAULT_HIGHLIGHT_OPACITY),
              "color": first.get("color", DEFAULT_HIGHLIGHT_COLOR)}
-    return {"kind": "track_region", "input_key": object_key(user_id, Kind.WORKING_VIDEOS,
+    return {"kind": TRACK_REGION, "input_key": object_key(user_id, Kind.WORKING_VIDEOS,
                                                             video["filename"]),
             "time": time, "box": box, "start": start, "end": end, "style": style,
             "region_id": region_id, "working_video_id": video["id"]}

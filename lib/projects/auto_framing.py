@@ -18,7 +18,7 @@ from typing import Any
 from lib.errors import BadRequest, VersionConflict
 from lib.framing.state import Crop, dump, frame_number, is_number, normalize_crop, sync_timing
 from lib.keys import object_key
-from lib.models import AspectRatio, aspect_value
+from lib.models import AUTO_FRAME, AspectRatio, aspect_value
 from lib.projects.clip_versions import (
     get_clip,
     latest_version,
@@ -56,7 +56,7 @@ def auto_frame_spec(conn: sqlite3.Connection, user_id: str, project_id: int, cli
     _, segments, _ = stored_framing(latest)
     aspect = require_project(conn, project_id)["aspect_ratio"]
     return {
-        "kind": "auto_frame",
+        "kind": AUTO_FRAME,
         "input_key": object_key(user_id, *where),
         "frame": frame,
         "box": box,

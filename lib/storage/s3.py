@@ -87,7 +87,7 @@ class S3Store:
         # One try per call: a conditional PUT retried by botocore after its first try landed
         # answers 412 against our own write (lib/db/sync.py re-reads instead), and a read
         # is retried by the caller, which knows how much time is left.
-        self._small = self._write = client(db_connect_timeout, db_read_timeout, 1)
+        self._small = client(db_connect_timeout, db_read_timeout, 1)
 
     # -- error mapping -----------------------------------------------------------------
     def _call(self, key: str | None, fn, *, sent_is_unknown: bool = False, **kwargs):
@@ -174,7 +174,7 @@ class S3Store:
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str:
         r = self._call(
-            key, self._write.put_object, Key=key, Body=data,
+            key, self._small.put_object, Key=key, Body=data,
             ContentType=content_type or content_type_for(key), sent_is_unknown=True,
         )
         return r["ETag"]
@@ -195,7 +195,7 @@ class S3Store:
             extra["IfNoneMatch"] = if_none_match
         try:
             r = self._call(
-                key, self._write.put_object, Key=key, Body=data,
+                key, self._small.put_object, Key=key, Body=data,
                 ContentType=content_type or content_type_for(key), sent_is_unknown=True,
                 **extra,
             )

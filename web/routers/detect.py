@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from lib.action_fields import MAX_SECONDS
 from lib.jobs.detect_ops import detect_players, video_key
 from lib.models import MAX_DETECT_TIMESTAMPS
 from web.deps import CurrentUser, Db, JobRunner
@@ -14,7 +15,7 @@ from web.fields import RowId
 
 router = APIRouter(prefix="/api/detect", tags=["detection"])
 
-Seconds = Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 
 
 class DetectRequest(BaseModel):

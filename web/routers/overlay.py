@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from lib.errors import DomainError
+from lib.jobs.follow_ops import follow_keyframes
+from lib.models import TRACK_REGION
 from lib.overlay.before_after import availability, comparison_tracks
 from lib.overlay.data import (
     apply_overlay_action,
@@ -26,7 +28,6 @@ from lib.overlay.track_region import apply_tracked_region, track_region_spec
 from web.deps import CurrentUser, Db, JobRunner, Store
 from web.errors import ActionRoute, action_error
 from web.fields import PathId
-from web.follow import TRACK_REGION, follow_keyframes
 from web.media import comparison_answer
 
 router = APIRouter(prefix="/api/export", tags=["overlay"])

@@ -11,8 +11,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from lib.errors import BadRequest
+from lib.jobs.follow_ops import follow_keyframes
 from lib.keys import Kind, new_name, object_key
 from lib.library.upload_check import verify_upload
+from lib.models import AUTO_FRAME
 from lib.projects.auto_framing import apply_auto_frame, auto_frame_spec
 from lib.projects.clip_versions import require_project
 from lib.projects.extraction import dispatch
@@ -31,7 +33,6 @@ from lib.storage import content_type_for, delete_objects
 from web.deps import AppSettings, CurrentUser, Db, JobRunner, Store
 from web.errors import ActionRoute
 from web.fields import FormId, PathId, RowIds
-from web.follow import AUTO_FRAME, follow_keyframes
 from web.media import object_response, object_url_for, redirect_or_serve
 
 log = logging.getLogger("reel_ballers.web")
