@@ -16,7 +16,7 @@ from lib.config import Settings
 from lib.disposition import content_disposition
 from lib.errors import MediaError, NotFound
 from lib.keys import Kind, object_key
-from lib.storage import ObjectStore, content_type_for
+from lib.storage import ObjectInfo, ObjectStore, content_type_for
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -46,9 +46,11 @@ def object_response(
     filename: str | None = None,
     attachment: bool = False,
     media_type: str | None = None,
+    info: ObjectInfo | None = None,
 ) -> Response:
-    """The object's bytes, same origin, with Range support (206) and a quoted filename."""
-    info = store.head(key)
+    """The object's bytes, same origin, with Range support (206) and a quoted filename.
+    `info`: the object's metadata when the caller has just read it."""
+    info = info or store.head(key)
     if info is None:
         raise NotFound("The video file is missing from storage.")
     size = info.size
@@ -89,16 +91,17 @@ def object_url_for(user_id: str, store: ObjectStore,
 
 
 def redirect_or_serve(
-    store: ObjectStore, key: str, request: Request, settings: Settings
+    store: ObjectStore, key: str, request: Request, settings: Settings,
+    info: ObjectInfo | None = None,
 ) -> Response:
     """For URLs used as `<video src>`: 302 to a long-lived presign on S3/R2, bytes locally.
     HEAD is answered here from the object's metadata: a URL presigned for GET answers a HEAD
-    with 403 on S3/R2."""
+    with 403 on S3/R2. `info`: the object's metadata when the caller has just read it."""
     if store.kind == "s3" and request.method != "HEAD":
-        if store.head(key) is None:
+        if (info or store.head(key)) is None:
             raise NotFound("The video file is missing from storage.")
         return RedirectResponse(playable_url(store, key, settings), status_code=302)
-    return object_response(store, key, request)
+    return object_response(store, key, request, info=info)
 
 
 COMPARISON_POLL_S = 0.25

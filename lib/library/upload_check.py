@@ -14,7 +14,7 @@ from typing import Protocol
 
 from lib.errors import BadRequest, DomainError, StorageUnavailable
 from lib.library.games import NOT_A_VIDEO, SNIFF_BYTES, video_extension
-from lib.storage import ObjectNotFound, ObjectStore
+from lib.storage import ObjectInfo, ObjectNotFound, ObjectStore
 
 PROBE_TIMEOUT = 120.0
 RECEIPT_SUFFIX = ".verified"
@@ -66,14 +66,16 @@ def write_receipt(store: ObjectStore, key: str, facts: dict) -> None:
     store.put_bytes(key + RECEIPT_SUFFIX, json.dumps(receipt).encode(), "application/json")
 
 
-def check_receipt(store: ObjectStore, key: str) -> None:
+def check_receipt(store: ObjectStore, key: str) -> ObjectInfo | None:
     """The object is still the one that was verified (no receipt: verified before receipts
-    existed, accepted); VideoChanged otherwise."""
+    existed, accepted); VideoChanged otherwise. Returns the object's info when it read it,
+    so the response need not ask storage again."""
     try:
         data, _ = store.get_bytes(key + RECEIPT_SUFFIX)
     except ObjectNotFound:
-        return
+        return None
     receipt = json.loads(data)
     info = store.head(key)
     if info is None or (info.etag, info.size) != (receipt["etag"], receipt["size"]):
         raise VideoChanged("The game video changed after it was verified; upload it again.")
+    return info

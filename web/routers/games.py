@@ -271,8 +271,8 @@ def game_video(game_id: PathId, request: Request, db: Db, user: CurrentUser, sto
     if not game["video_filename"]:
         raise NotFound("This game has no video yet.")
     key = _video_key(user, game["video_filename"])
-    check_receipt(store, key)
-    return redirect_or_serve(store, key, request, settings)
+    info = check_receipt(store, key)
+    return redirect_or_serve(store, key, request, settings, info=info)
 
 
 @router.post("/{game_id}/finish-annotation")
