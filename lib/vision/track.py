@@ -65,18 +65,27 @@ def decode_samples(path: Path, info: MediaInfo, at: float, every: int, scale: fl
                    start: float = 0.0, end: float | None = None
                    ) -> tuple[list[float], list[np.ndarray], int]:
     """Every `every`-th frame from start to end, aligned so the frame shown at `at` is one;
-    RGB at `scale`. Returns (times, frames, index of the `at` sample)."""
-    frames: list[tuple[float, object]] = []
-    for decoded in FrameReader(path, info, start=start, end=end):
-        frames.append((decoded.t, decoded))
-    if not frames:
-        raise ValueError("The clip has no video frames in that range.")
-    times_all = np.array([t for t, _ in frames])
-    anchor = int(np.clip(np.searchsorted(times_all, at + 1e-6) - 1, 0, len(frames) - 1))
-    picks = list(range(anchor % every, len(frames), every))
-    times = [float(times_all[i]) for i in picks]
-    rgbs = [_rgb_small(frames[i][1], info, scale) for i in picks]
-    return times, rgbs, picks.index(anchor)
+    RGB at `scale`. Returns (times, frames, index of the `at` sample).
+
+    Two passes keep memory to the sampled frames: the first decodes up to `at` for the shown
+    frame's index (decoded frames hold the decoder's buffers: keeping every one of a clip
+    took ~3 MB a 1080p frame), the second converts only the samples."""
+    anchor = -1
+    for index, decoded in enumerate(FrameReader(path, info, start=start, end=end,
+                                                normalize=False)):
+        if decoded.t >= at + 1e-6:
+            break
+        anchor = index
+    else:
+        if anchor < 0:
+            raise ValueError("The clip has no video frames in that range.")
+    anchor = max(anchor, 0)
+    times, rgbs = [], []
+    for index, decoded in enumerate(FrameReader(path, info, start=start, end=end)):
+        if index % every == anchor % every:
+            times.append(decoded.t)
+            rgbs.append(_rgb_small(decoded, info, scale))
+    return times, rgbs, anchor // every
 
 
 class PlayerTracker:
