@@ -90,16 +90,18 @@ class BodyLimits:
         if streams:
             await self.app(scope, _counting(receive, limit, message), send)
             return
-        body, more = b"", True
+        chunks, size, more = [], 0, True
         while more:
             event = await receive()
             if event["type"] == "http.disconnect":
                 return
-            body += event.get("body", b"")
+            chunks.append(event.get("body", b""))
+            size += len(chunks[-1])
             more = event.get("more_body", False)
-            if len(body) > limit:
+            if size > limit:
                 await self._answer(scope, send, 413, message)
                 return
+        body = b"".join(chunks)
         if body and (_is_json(content_type) or not content_type):
             try:
                 strict_json(body)

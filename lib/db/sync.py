@@ -97,6 +97,11 @@ class SyncStats:
 
 
 
+def _failed_since(entry: _Entry, started: float) -> bool:
+    """Storage failed this user after `started`: whoever queued before then fails with it."""
+    return entry.failure is not None and entry.failed_at > started
+
+
 class UserDatabases:
     """The per-user databases of this container."""
 
@@ -175,7 +180,7 @@ class UserDatabases:
             self.stats.late += 1
             raise StorageUnavailable(_BUSY)
         try:
-            if entry.failure is not None and entry.failed_at > started:
+            if _failed_since(entry, started):
                 raise entry.failure
             yield
         finally:
@@ -298,13 +303,14 @@ class UserDatabases:
     def _fail_waiters(entry: _Entry, batch: list[_Op]) -> list[_Op]:
         """The ops that queued before storage last failed this user fail with that error
         (see _locked); the others are returned."""
-        if entry.failure is None:
-            return batch
-        stale = [op for op in batch if op.started < entry.failed_at]
-        for op in stale:
-            op.result, op.error = None, entry.failure
-            op.done.set()
-        return [op for op in batch if op.started >= entry.failed_at]
+        live = []
+        for op in batch:
+            if _failed_since(entry, op.started):
+                op.result, op.error = None, entry.failure
+                op.done.set()
+            else:
+                live.append(op)
+        return live
 
     def _commit(self, entry: _Entry, batch: list[_Op]) -> None:
         if not batch:
@@ -376,11 +382,7 @@ class UserDatabases:
     def _landed(self, entry: _Entry, batch: list[_Op], tried: dict) -> bool:
         """Read the stored image again; True (and the copy kept) if it carries one of our
         commits. Storage errors propagate: the outcome is then unknown (503)."""
-        try:
-            self._revalidate(entry, force=True)
-        except StorageUnavailable as err:
-            entry.failed_at, entry.failure = time.monotonic(), err
-            raise
+        self._fresh(entry, time.monotonic(), force=True)  # no time left for a second try
         return self._found(entry.conn, batch, tried)
 
     def _found(self, conn: sqlite3.Connection, batch: list[_Op], tried: dict) -> bool:
