@@ -113,7 +113,7 @@ def _keyframe_from(data: dict, where: str = "data") -> dict:
 
 # -- region helpers -------------------------------------------------------------------------
 
-def _find(regions: list[dict], region_id: str) -> dict | None:
+def find_region(regions: list[dict], region_id: str) -> dict | None:
     return next((r for r in regions if r.get("id") == region_id), None)
 
 
@@ -128,7 +128,7 @@ def _new_region(region_id: str, start: float, end: float, *, inferred: bool) -> 
 def _region_or_create(regions: list[dict], region_id: str, start: float | None,
                       end: float | None) -> dict:
     """The region, created with an inferred span when the server never saw it (§0.3)."""
-    region = _find(regions, region_id)
+    region = find_region(regions, region_id)
     if region is None:
         if start is None and end is None:
             start, end = 0.0, DEFAULT_SPAN
@@ -189,7 +189,7 @@ def create_region(state: OverlayState, target: dict | None, data: dict | None) -
         raise BadRequest("`data.start_time` is required.")
     end = first_time_arg(data, ("end_time", "endTime"), "data")
     end = start + DEFAULT_SPAN if end is None else end
-    region = _find(regions, region_id)
+    region = find_region(regions, region_id)
     if region is None:
         region = _new_region(region_id, start, end, inferred=False)
         regions.append(region)
@@ -276,7 +276,7 @@ def update_keyframe(state: OverlayState, target: dict | None, data: dict | None)
     regions, effect = _start(state)
     region_id = region_id_arg(target, data)
     at = _target_time(target)
-    region = _find(regions, region_id)
+    region = find_region(regions, region_id)
     if region is None:
         raise NotFound(f"Region {region_id} does not exist.")
     index = _keyframe_index(region, at)
@@ -299,7 +299,7 @@ def delete_keyframe(state: OverlayState, target: dict | None, data: dict | None)
     regions, effect = _start(state)
     region_id = region_id_arg(target, data)
     at = _target_time(target)
-    region = _find(regions, region_id)
+    region = find_region(regions, region_id)
     changed = False
     if region is not None:
         before = region.get("keyframes") or []

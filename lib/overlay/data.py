@@ -144,15 +144,29 @@ def overlay_version(conn: sqlite3.Connection, project_id: int) -> int | None:
     return None if row is None else row[0]
 
 
+def working_state(conn: sqlite3.Connection, project_id: int) -> tuple[sqlite3.Row, OverlayState]:
+    """The project's current working video and its overlay state (what a gesture changes)."""
+    video = _require_working_video(conn, project_id)
+    state, _ = _state_of(conn, project_id, video)
+    return video, state
+
+
+def save_gesture(conn: sqlite3.Connection, project_id: int, video: sqlite3.Row,
+                 state: OverlayState, regions_changed: bool = True) -> int:
+    """Store a gesture's new state (version + 1) and, when its regions changed, the clip
+    defaults derived from them; the new version."""
+    version = _store_state(conn, video["id"], state, bump=True)
+    if regions_changed:
+        highlights.save_clip_defaults(conn, project_id, video, state.regions)
+    return version
+
+
 def apply_overlay_action(conn: sqlite3.Connection, project_id: int, action: str,
                          target: dict | None = None, data: dict | None = None) -> dict:
     """#38: one gesture on the current working video → {success, version, region_id}."""
-    video = _require_working_video(conn, project_id)
-    state, _ = _state_of(conn, project_id, video)
+    video, state = working_state(conn, project_id)
     outcome = apply_action(state, action, target, data)
-    version = _store_state(conn, video["id"], outcome.state, bump=True)
-    if outcome.regions_changed:
-        highlights.save_clip_defaults(conn, project_id, video, outcome.state.regions)
+    version = save_gesture(conn, project_id, video, outcome.state, outcome.regions_changed)
     return {"success": True, "version": version, "region_id": outcome.region_id}
 
 

@@ -18,17 +18,16 @@ from lib.action_fields import object_arg, region_id_arg
 from lib.errors import BadRequest, NotFound, VersionConflict
 from lib.keys import Kind, object_key
 from lib.models import TRACK_REGION
-from lib.overlay import highlights
-from lib.overlay.actions import OverlayState, keyframe_time, normalize_regions
-from lib.overlay.data import _require_working_video, _state_of, _store_state
+from lib.overlay.actions import OverlayState, find_region, keyframe_time, normalize_regions
+from lib.overlay.data import save_gesture, working_state
 from lib.timeline.keyframes import DEFAULT_HIGHLIGHT_COLOR, DEFAULT_HIGHLIGHT_OPACITY
 
 
 def _find(regions: list[dict], region_id: str) -> dict:
-    for region in regions:
-        if region.get("id") == region_id:
-            return region
-    raise NotFound(f"Region {region_id} does not exist; create it first.")
+    region = find_region(regions, region_id)
+    if region is None:
+        raise NotFound(f"Region {region_id} does not exist; create it first.")
+    return region
 
 
 def parse_track_region(target: Any, data: Any) -> tuple[str, float, dict]:
@@ -49,8 +48,7 @@ def parse_track_region(target: Any, data: Any) -> tuple[str, float, dict]:
 def track_region_spec(conn: sqlite3.Connection, user_id: str, project_id: int, target: Any,
                       data: Any) -> dict:
     region_id, time, box = parse_track_region(target, data)
-    video = _require_working_video(conn, project_id)
-    state, _ = _state_of(conn, project_id, video)
+    video, state = working_state(conn, project_id)
     region = _find(normalize_regions(state.regions), region_id)
     start, end = float(region.get("start_time") or 0.0), float(region.get("end_time") or 0.0)
     if end <= start:
@@ -79,14 +77,12 @@ def fill_region(state: OverlayState, region_id: str, keyframes: list[dict],
 
 def apply_tracked_region(conn: sqlite3.Connection, project_id: int, spec: dict,
                          result: dict) -> dict:
-    video = _require_working_video(conn, project_id)
+    video, state = working_state(conn, project_id)
     if video["id"] != spec["working_video_id"]:
         raise VersionConflict("The working video changed while the player was tracked; "
                               "try again.")
-    state, _ = _state_of(conn, project_id, video)
     size = (result["video_width"], result["video_height"]) if result.get("video_width") else None
     new_state = fill_region(state, spec["region_id"], result["keyframes"], size)
-    version = _store_state(conn, video["id"], new_state, bump=True)
-    highlights.save_clip_defaults(conn, project_id, video, new_state.regions)
+    version = save_gesture(conn, project_id, video, new_state)
     return {"success": True, "version": version, "region_id": spec["region_id"],
             "keyframe_count": len(result["keyframes"]), "gaps": result.get("gaps") or []}
